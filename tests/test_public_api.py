@@ -1,0 +1,37 @@
+"""The public front door: ``curate.__all__`` lists exactly the public names, and each resolves."""
+
+import importlib
+
+import curate
+
+EXPECTED = {
+    "BalancePlan", "BalancedSampler", "ClassWeights", "Evaluation", "ImbalanceStats",
+    "InterClassBalancer", "LabelTable", "WeightedSampler", "__version__", "augment", "balance",
+    "class_weights", "compare", "count_labels", "datasets", "evaluate", "exceptions",
+    "imbalance_stats", "io", "losses", "metrics", "oversample_rare", "rare_classes", "report",
+    "sampler",
+}
+
+
+def test_all_is_sorted_and_complete():
+    assert curate.__all__ == sorted(EXPECTED)
+
+
+def test_every_public_name_resolves():
+    for name in curate.__all__:
+        assert getattr(curate, name) is not None, name
+
+
+def test_import_is_light():
+    code = "import sys, curate; print('torch' in sys.modules, 'matplotlib' in sys.modules)"
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_submodules_have_sorted_all():
+    for name in ("balance", "io", "losses", "metrics", "report", "augment", "sampler"):
+        mod = importlib.import_module(f"curate.{name}")
+        assert list(mod.__all__) == sorted(mod.__all__), name
