@@ -34,7 +34,13 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-_TYPE_NAMES = {int: "an int", float: "a float", numbers.Real: "a float", str: "a str", bool: "a bool"}
+_TYPE_NAMES = {
+    int: "an int",
+    float: "a float",
+    numbers.Real: "a float",
+    str: "a str",
+    bool: "a bool",
+}
 
 
 def _show(value: Any) -> str:
@@ -52,10 +58,14 @@ class Interval:
     right: float | None
     closed: str = "both"  # "both" | "left" | "right" | "neither"
 
-    def accepts(self, value: Any) -> bool:  # noqa: D102
+    def type_ok(self, value: Any) -> bool:
+        """Whether ``value`` has the right type (not bool; an integer when ``type`` is int)."""
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             return False
-        if self.type is int and not isinstance(value, numbers.Integral):
+        return self.type is not int or isinstance(value, numbers.Integral)
+
+    def accepts(self, value: Any) -> bool:
+        if not self.type_ok(value):
             return False
         if isinstance(value, float) and np.isnan(value):
             return False
@@ -81,7 +91,7 @@ class Options:
 
     values: frozenset[Any] | set[Any] | tuple[Any, ...]
 
-    def accepts(self, value: Any) -> bool:  # noqa: D102
+    def accepts(self, value: Any) -> bool:
         try:
             return value in self.values
         except TypeError:
@@ -98,7 +108,7 @@ class InstanceOf:
     types: tuple[type, ...]
     label: str
 
-    def accepts(self, value: Any) -> bool:  # noqa: D102
+    def accepts(self, value: Any) -> bool:
         return isinstance(value, self.types) and not (
             isinstance(value, bool) and bool not in self.types
         )
@@ -128,9 +138,10 @@ in the range (0, 1]. Got 1.5 instead.
         if (rule is None and value is None) or (rule is not None and rule.accepts(value)):
             return
     cls = CurateValueError
-    numeric = all(isinstance(r, Interval) for r in rules if r is not None)
-    if numeric and value is not None and not isinstance(value, numbers.Real):
-        cls = CurateTypeError  # type: ignore[assignment]
+    intervals = [r for r in rules if isinstance(r, Interval)]
+    if intervals and len(intervals) == len([r for r in rules if r is not None]):
+        if value is not None and not any(r.type_ok(value) for r in intervals):
+            cls = CurateTypeError  # type: ignore[assignment]
     raise cls(
         f"The {name!r} parameter of {owner} must be {_describe(rules)}. Got {_show(value)} instead."
     )

@@ -12,7 +12,7 @@ The hierarchy is small on purpose::
     UserWarning
      └── CurateWarning
           ├── UndefinedMetricWarning       a metric divided by zero (see ``zero_division``)
-          ├── SolverTimeLimitWarning       the time limit stopped the solver; the plan carries its gap
+          ├── SolverTimeLimitWarning       time limit hit; the plan carries its gap
           └── ZeroCountWarning             a class has no labels; a finite fallback was used
 
 ``CurateValueError`` and ``CurateTypeError`` subclass the builtins, so ``except ValueError``

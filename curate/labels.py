@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from curate._validation import Options, StrEnum, check_param, data_error
+from curate._tags import entities_default
+from curate._validation import Interval, Options, StrEnum, check_param, data_error
 from curate.exceptions import CurateTypeError, CurateValueError
 
 __all__ = ["LabelTable", "Level"]
@@ -38,6 +39,22 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 
 def _class_names(values: Iterable[Hashable]) -> list[str]:
     return [str(v) for v in sorted(set(values), key=_sort_key)]
+
+
+def _check_not_empty(n: int, field: str) -> None:
+    if n == 0:
+        raise CurateValueError(
+            f"{field} is empty (0 samples); pass a dataset with at least one sample"
+        )
+
+
+def _check_background_in(background: str | None, classes: Sequence[str]) -> None:
+    if background is not None and str(background) not in {str(c) for c in classes}:
+        raise data_error(
+            "background", background,
+            f"is {background!r}, a class that never occurs in the data",
+            "pass the background label used in your data, or background=None",
+        )
 
 
 def _readonly(matrix: sp.csr_matrix) -> sp.csr_matrix:
@@ -91,7 +108,8 @@ class LabelTable:
         self._sample_ids = self._check_ids(sample_ids, n)
         if len(set(self._classes)) != len(self._classes):
             dup = pd.Series(self._classes)[pd.Series(self._classes).duplicated()].iloc[0]
-            raise data_error("classes", dup, f"has duplicate name {dup!r}", "class names must be unique")
+            raise data_error("classes", dup, f"has duplicate name {dup!r}",
+                             "class names must be unique")
         if background is not None:
             check_param("background", str(background), [Options(set(self._classes))], "LabelTable")
         self._background = None if background is None else str(background)
@@ -121,7 +139,9 @@ class LabelTable:
                 i = int(np.flatnonzero(np.isnan(data))[0])
                 raise data_error("matrix", None, f"has NaN at entry {i}", "counts must be integers")
             if (data != np.round(data)).any():
-                raise CurateValueError("matrix has non-integer counts; counts must be whole numbers")
+                raise CurateValueError(
+                    "matrix has non-integer counts; counts must be whole numbers"
+                )
         if data.size and data.min() < 0:
             row = int(np.searchsorted(m.indptr, int(np.argmin(data)), side="right") - 1)
             raise data_error(
@@ -327,6 +347,7 @@ class LabelTable:
                     "pass one list per sample (use LabelTable.from_array for single-label data)",
                 )
             rows.append(list(sample))
+        _check_not_empty(len(rows), "labels")
         lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
         flat = [lab for r in rows for lab in r]
         for j, lab in enumerate(flat):
@@ -349,14 +370,15 @@ class LabelTable:
         level: str,
         field: str,
     ) -> LabelTable:
-        names = np.asarray([str(v) for v in flat], dtype=object) if len(flat) else np.array([], dtype=object)
+        names = np.array([str(v) for v in flat], dtype=object)
         if classes is None:
             classes = _class_names(flat)
         else:
             classes = [str(c) for c in classes]
         lookup = pd.Index(classes)
         if not lookup.is_unique:
-            raise CurateValueError(f"classes has duplicate names: {sorted(lookup[lookup.duplicated()])}")
+            dups = sorted(lookup[lookup.duplicated()])
+            raise CurateValueError(f"classes has duplicate names: {dups}")
         codes = lookup.get_indexer(names) if len(names) else np.array([], dtype=np.int64)
         if (codes < 0).any():
             j = int(np.flatnonzero(codes < 0)[0])
@@ -371,6 +393,7 @@ class LabelTable:
             (np.ones(len(codes), dtype=np.int64), (rows, codes)), shape=(len(lengths), len(classes))
         )
         m.sum_duplicates()
+        _check_background_in(background, classes)
         table = cls(m, classes, sample_ids=sample_ids, background=background, level=level)
         table._check_background_occurs()
         return table
@@ -435,7 +458,463 @@ class LabelTable:
             if missing:
                 raise data_error(f"y[{missing[0]}]", None, "is missing (None/NaN)",
                                  "drop the sample or give it a class")
+        _check_not_empty(len(arr), "y")
         flat = arr.tolist()
         return cls._from_flat(flat, np.ones(len(flat), dtype=np.int64), classes=classes,
                               sample_ids=sample_ids, background=background, level="sample",
                               field="y")
+
+    @classmethod
+    def from_tags(
+        cls,
+        tags: Iterable[Sequence[str]],
+        *,
+        tokens: Iterable[Sequence[Any]] | None = None,
+        level: str = "token",
+        scheme: str = "IOB2",
+        background: str | None = "auto",
+        classes: Sequence[str] | None = None,
+        sample_ids: Sequence[Any] | None = None,
+    ) -> LabelTable:
+        """Build a table from BIO / IOB2 / IOBES tag sequences (one sequence per sample).
+
+        Parameters
+        ----------
+        tags : iterable of sequences of str
+            ``tags[i]`` holds one tag per token of sample ``i`` (``"O"``, ``"B-PER"``, ...).
+        tokens : iterable of sequences, default=None
+            The tokens; when given, each ``tokens[i]`` must have as many items as ``tags[i]``.
+        level : {"token", "entity"}, default="token"
+            ``"token"`` counts tags, one per token (``B-PER`` and ``I-PER`` are separate
+            classes, ``O`` included). ``"entity"`` counts spans per entity type, extracted as
+            ``seqeval`` does in its default mode: an ``I-X`` that follows ``O`` or another
+            type opens a span (IOB1-style starts are repaired), ``E-``/``S-`` close spans.
+        scheme : {"IOB2", "BIO", "IOBES"}, default="IOB2"
+            Allowed tag prefixes: ``B``/``I`` (IOB2 and BIO are the same) or ``B``/``I``/
+            ``E``/``S`` (IOBES); ``O`` is always allowed. Any other tag is an error.
+        background : str or None, default="auto"
+            ``"auto"`` means ``"O"`` at token level when ``O`` occurs, and ``None`` at
+            entity level (spans have no background). An explicit name must occur.
+        classes : sequence of str, default=None
+            Fixes the column order (tags at token level, entity types at entity level).
+        sample_ids : sequence, default=None
+            One id per sample.
+
+        Returns
+        -------
+        LabelTable
+            With ``level="token"`` or ``level="entity"``.
+
+        Examples
+        --------
+        >>> tags = [["B-PER", "I-PER", "O"], ["O", "I-LOC", "O", "B-PER"]]
+        >>> LabelTable.from_tags(tags).counts.to_dict()
+        {'B-PER': 2, 'I-LOC': 1, 'I-PER': 1, 'O': 3}
+        >>> LabelTable.from_tags(tags, level="entity").counts.to_dict()
+        {'LOC': 1, 'PER': 2}
+        """
+        lvl = Level.from_str(level, "level", "LabelTable.from_tags")
+        if lvl not in (Level.TOKEN, Level.ENTITY):
+            raise CurateValueError(
+                "The 'level' parameter of LabelTable.from_tags must be one of "
+                f"{{'entity', 'token'}}. Got {level!r} instead."
+            )
+        prefixes = _SCHEMES[_Scheme.from_str(scheme, "scheme", "LabelTable.from_tags")]
+        seqs = _tag_sequences(tags, tokens)
+        _check_tags(seqs, prefixes, scheme)
+        if lvl is Level.ENTITY:
+            seqs = [[span[0] for span in entities_default(seq)] for seq in seqs]
+            if background == "auto":
+                background = None
+        elif background == "auto":
+            background = "O" if any("O" in seq for seq in seqs) else None
+        lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
+        flat = [t for s in seqs for t in s]
+        return cls._from_flat(flat, lengths, classes=classes, sample_ids=sample_ids,
+                              background=background, level=lvl.value, field="tags")
+
+    @classmethod
+    def from_token_ids(
+        cls,
+        label_ids: Any,
+        *,
+        id2label: Any,
+        ignore_index: int = -100,
+        level: str = "token",
+        background: str | None = None,
+        sample_ids: Sequence[Any] | None = None,
+    ) -> LabelTable:
+        """Build a table from Hugging Face-style tokenized label ids.
+
+        Parameters
+        ----------
+        label_ids : list of sequences of int or array-like of shape (n_samples, seq_len)
+            Label id per (sub-)token; padded 2-D arrays and torch tensors work too.
+            Positions equal to ``ignore_index`` (padding, continuation sub-words,
+            special tokens) are never counted.
+        id2label : dict of {int: str} or sequence of str
+            Name of each label id (a model config's ``id2label``; string keys such as
+            ``"3"`` from a JSON config are accepted). Its names, in id order, are the
+            classes, so unseen labels appear with count 0.
+        ignore_index : int, default=-100
+            Id that marks positions to skip.
+        level : {"token", "entity"}, default="token"
+            ``"token"`` counts one label per kept position; ``"entity"`` maps ids to tag
+            names, drops ignored positions and counts spans per type as
+            :meth:`from_tags` does.
+        background : str, default=None
+            Background class (e.g. ``"O"`` at token level); must occur in the data.
+        sample_ids : sequence, default=None
+            One id per sample.
+
+        Returns
+        -------
+        LabelTable
+
+        Examples
+        --------
+        >>> id2label = {0: "O", 1: "B-PER", 2: "I-PER"}
+        >>> ids = [[-100, 1, 2, 0, -100], [-100, 0, 1, -100, -100]]
+        >>> LabelTable.from_token_ids(ids, id2label=id2label).counts.to_dict()
+        {'O': 2, 'B-PER': 2, 'I-PER': 1}
+        >>> LabelTable.from_token_ids(ids, id2label=id2label, level="entity").counts.to_dict()
+        {'PER': 2}
+        """
+        lvl = Level.from_str(level, "level", "LabelTable.from_token_ids")
+        check_param("ignore_index", ignore_index, [Interval(int, None, None)],
+                    "LabelTable.from_token_ids")
+        ids, names = _normalize_id2label(id2label)
+        flat, lengths = _flatten_ids(label_ids)
+        keep = flat != ignore_index
+        if not np.isin(flat[keep], ids).all():
+            j = int(np.flatnonzero(keep & ~np.isin(flat, ids))[0])
+            i = int(np.searchsorted(np.cumsum(lengths), j, side="right"))
+            shown = f"[{ids.min()}..{ids.max()}]" if len(ids) > 20 else ids.tolist()
+            raise data_error(
+                f"label_ids[{i}]", flat[j],
+                f"has id {flat[j].tolist()}, not in id2label (ids {shown})",
+                f"fix the id, add it to id2label, or mark it with ignore_index={ignore_index}",
+            )
+        order = np.argsort(ids)
+        ids, names = ids[order], [names[k] for k in order]
+        if lvl is Level.ENTITY:
+            rows = np.repeat(np.arange(len(lengths)), lengths)
+            tag_of = dict(zip(ids.tolist(), names, strict=True))
+            seqs: list[list[str]] = [[] for _ in range(len(lengths))]
+            for r, v in zip(rows[keep].tolist(), flat[keep].tolist(), strict=True):
+                seqs[r].append(tag_of[v])
+            return cls.from_tags(seqs, level="entity", scheme="IOBES", background=background,
+                                 sample_ids=sample_ids)
+        if lvl not in (Level.TOKEN, Level.INSTANCE):
+            raise CurateValueError(
+                "The 'level' parameter of LabelTable.from_token_ids must be one of "
+                f"{{'entity', 'token'}}. Got {level!r} instead."
+            )
+        rows = np.repeat(np.arange(len(lengths)), lengths)[keep]
+        codes = np.searchsorted(ids, flat[keep])
+        m = sp.csr_matrix((np.ones(len(codes), dtype=np.int64), (rows, codes)),
+                          shape=(len(lengths), len(names)))
+        _check_background_in(background, names)
+        table = cls(m, names, sample_ids=sample_ids, background=background, level=lvl.value)
+        table._check_background_occurs()
+        return table
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: Any,
+        column: str,
+        *,
+        id_column: str | None = None,
+        classes: Sequence[str] | None = None,
+        background: str | None = None,
+        level: str | None = None,
+    ) -> LabelTable:
+        """Build a table from one column of a pandas DataFrame or a pyarrow Table.
+
+        A column of scalars gives single-label data (``level="sample"``); a column of lists
+        gives multi-label / instance data (``level="instance"``, repeated names count as
+        more instances). A null list is an empty sample; a null label is an error.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame or pyarrow.Table
+            The data; it is not modified.
+        column : str
+            Name of the label column.
+        id_column : str, default=None
+            Column holding sample ids; ``None`` numbers the rows.
+        classes : sequence of str, default=None
+            Fixes the column order; ``None`` uses the sorted labels seen.
+        background : str, default=None
+            Background class; must occur in the data.
+        level : {"instance", "sample", "token", "entity"}, default=None
+            ``None`` picks ``"sample"`` for scalars and ``"instance"`` for lists. ``"token"``
+            and ``"entity"`` read a list column as tag sequences (see :meth:`from_tags`).
+
+        Returns
+        -------
+        LabelTable
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"id": ["a", "b"], "labels": [["cat", "cat"], ["dog"]]})
+        >>> t = LabelTable.from_frame(df, "labels", id_column="id")
+        >>> t.counts.to_dict(), t.sample_ids.tolist()
+        ({'cat': 2, 'dog': 1}, ['a', 'b'])
+        """
+        owner = "LabelTable.from_frame"
+        arr = _frame_column(frame, column, "column")
+        ids = None if id_column is None else _frame_column(frame, id_column, "id_column")
+        _check_not_empty(len(arr), f"frame[{column!r}]")
+        is_list = _is_list_type(arr.type)
+        lvl = None if level is None else Level.from_str(level, "level", owner)
+        sample_ids = None if ids is None else ids.to_numpy(zero_copy_only=False)
+        if lvl in (Level.TOKEN, Level.ENTITY):
+            if not is_list:
+                raise CurateValueError(
+                    f"frame[{column!r}] holds scalars, but level={lvl.value!r} needs one tag "
+                    "sequence (list) per row; use level=None for single-label data"
+                )
+            seqs = [[] if s is None else s for s in arr.to_pylist()]
+            return cls.from_tags(seqs, level=lvl.value, scheme="IOBES",
+                                 background="auto" if background is None else background,
+                                 classes=classes, sample_ids=sample_ids)
+        if lvl is None:
+            lvl = Level.INSTANCE if is_list else Level.SAMPLE
+        return _table_from_arrow(arr, f"frame[{column!r}]", classes=classes,
+                                 sample_ids=sample_ids, background=background, level=lvl.value)
+
+
+# ---------------------------------------------------------------------- helpers of constructors
+class _Scheme(StrEnum):
+    IOB2 = "iob2"
+    BIO = "bio"
+    IOBES = "iobes"
+
+
+_SCHEMES = {_Scheme.IOB2: "BI", _Scheme.BIO: "BI", _Scheme.IOBES: "BIES"}
+
+
+def _tag_sequences(tags: Any, tokens: Any) -> list[list[str]]:
+    seqs = []
+    for i, seq in enumerate(tags):
+        if isinstance(seq, str | bytes) or not isinstance(seq, Iterable):
+            raise data_error(f"tags[{i}]", seq, f"is {seq!r}, not a sequence of tags",
+                             "pass one list of tags per sample")
+        seqs.append(list(seq))
+    _check_not_empty(len(seqs), "tags")
+    if tokens is not None:
+        toks = [list(t) for t in tokens]
+        if len(toks) != len(seqs):
+            raise CurateValueError(
+                f"tokens has {len(toks)} sequences but tags has {len(seqs)}; "
+                "pass one token sequence per tag sequence"
+            )
+        for i, (tk, tg) in enumerate(zip(toks, seqs, strict=True)):
+            if len(tk) != len(tg):
+                raise data_error(
+                    f"tags[{i}]", None, f"has {len(tg)} tags but tokens[{i}] has {len(tk)} tokens",
+                    "give exactly one tag per token",
+                )
+    return seqs
+
+
+def _check_tags(seqs: list[list[str]], prefixes: str, scheme: str) -> None:
+    seen: set[Any] = set()
+    for seq in seqs:
+        seen.update(seq)
+    bad = {t for t in seen if not _valid_tag(t, prefixes)}
+    if not bad:
+        return
+    for i, seq in enumerate(seqs):
+        for j, tag in enumerate(seq):
+            if tag in bad:
+                allowed = ", ".join(["O", *(f"{p}-<type>" for p in prefixes)])
+                raise data_error(
+                    f"tags[{i}][{j}]", tag, f"is {tag!r}, not a valid {scheme} tag ({allowed})",
+                    "fix the tag or pass the scheme your data uses (scheme='IOBES')",
+                )
+
+
+def _valid_tag(tag: Any, prefixes: str) -> bool:
+    if not isinstance(tag, str):
+        return False
+    if tag == "O":
+        return True
+    return len(tag) > 2 and tag[0] in prefixes and tag[1] == "-"
+
+
+def _normalize_id2label(id2label: Any) -> tuple[np.ndarray, list[str]]:
+    if isinstance(id2label, dict):
+        items = list(id2label.items())
+    elif isinstance(id2label, Sequence) and not isinstance(id2label, str):
+        items = list(enumerate(id2label))
+    else:
+        raise CurateTypeError(
+            "id2label must be a dict {id: name} or a list of names; "
+            f"got {type(id2label).__name__}"
+        )
+    if not items:
+        raise CurateValueError("id2label is empty; pass the name of every label id")
+    ids, names = [], []
+    for key, name in items:
+        try:
+            ids.append(int(key))
+        except (TypeError, ValueError) as exc:
+            raise data_error("id2label", key, f"has key {key!r}, not an integer id",
+                             "use integer ids as keys") from exc
+        names.append(str(name))
+    if len(set(names)) != len(names):
+        dup = pd.Series(names)[pd.Series(names).duplicated()].iloc[0]
+        raise data_error("id2label", dup, f"maps two ids to {dup!r}", "label names must be unique")
+    return np.asarray(ids, dtype=np.int64), names
+
+
+def _flatten_ids(label_ids: Any) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        arr = np.asarray(label_ids)
+    except ValueError:  # ragged sequences
+        arr = None
+    if arr is not None and arr.size == 0:
+        _check_not_empty(0, "label_ids")
+    if arr is not None and arr.dtype != object:
+        if arr.ndim != 2:
+            raise CurateValueError(
+                f"label_ids must be 2-D (n_samples, seq_len) or a list of sequences; "
+                f"got shape {arr.shape}"
+            )
+        _check_not_empty(arr.shape[0], "label_ids")
+        flat, lengths = arr.ravel(), np.full(arr.shape[0], arr.shape[1], dtype=np.int64)
+    else:
+        rows = [np.asarray(r).ravel() for r in label_ids]
+        _check_not_empty(len(rows), "label_ids")
+        lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+        flat = np.concatenate(rows) if rows else np.array([], dtype=np.int64)
+    return _as_int_ids(flat, lengths), lengths
+
+
+def _as_int_ids(flat: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    if flat.dtype.kind in "iu":
+        return flat.astype(np.int64, copy=False)
+    bad = np.ones(len(flat), dtype=bool)
+    if flat.dtype.kind == "f":
+        bad = np.isnan(flat) | (flat != np.round(flat))
+    elif flat.dtype.kind == "b" or len(flat) == 0:
+        bad = np.zeros(len(flat), dtype=bool)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        i = int(np.searchsorted(np.cumsum(lengths), j, side="right"))
+        raise data_error(f"label_ids[{i}]", flat[j], f"holds {flat[j].tolist()!r}",
+                         "label ids must be integers (no NaN)")
+    return flat.astype(np.int64)
+
+
+def _frame_column(frame: Any, column: Any, field: str) -> Any:
+    import pyarrow as pa
+
+    if isinstance(frame, pd.DataFrame):
+        names = [str(c) for c in frame.columns]
+    elif isinstance(frame, pa.Table | pa.RecordBatch):
+        names = list(frame.column_names)
+    else:
+        raise CurateTypeError(
+            f"frame must be a pandas DataFrame or a pyarrow Table; got {type(frame).__name__}"
+        )
+    if column not in names:
+        raise data_error(field, column, f"is {column!r}, not a column of the data ({names})",
+                         f"pass one of {names}")
+    if isinstance(frame, pd.DataFrame):
+        series = frame[column]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            series = series.astype(series.cat.categories.dtype)
+        try:
+            arr = pa.array(series, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise data_error(f"frame[{column!r}]", None, "mixes lists and scalars or holds "
+                             "values of several types", "use one list or one label per row"
+                             ) from exc
+    else:
+        arr = frame.column(column)
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if _is_list_type(arr.type) and pa.types.is_dictionary(arr.type.value_type):
+        arr = arr.cast(pa.list_(arr.type.value_type.value_type))
+    return arr
+
+
+def _is_list_type(t: Any) -> bool:
+    import pyarrow as pa
+
+    return bool(pa.types.is_list(t) or pa.types.is_large_list(t)
+                or pa.types.is_fixed_size_list(t) or pa.types.is_list_view(t))
+
+
+def _table_from_arrow(
+    arr: Any,
+    field: str,
+    *,
+    classes: Sequence[str] | None,
+    sample_ids: Any,
+    background: str | None,
+    level: str,
+) -> LabelTable:
+    """Build a table from a pyarrow array of scalars or of lists (the fast path for big data)."""
+    import pyarrow.compute as pc
+
+    if _is_list_type(arr.type):
+        lengths = pc.list_value_length(arr).fill_null(0).to_numpy().astype(np.int64)
+        values = pc.list_flatten(arr)
+    else:
+        if arr.null_count:
+            i = int(np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))[0])
+            raise data_error(f"{field}[{i}]", None, "is missing (null/NaN)",
+                             "drop the row or give it a class")
+        lengths, values = np.ones(len(arr), dtype=np.int64), arr
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    if values.null_count:
+        j = int(np.flatnonzero(values.is_null().to_numpy(zero_copy_only=False))[0])
+        i = int(np.searchsorted(indptr, j, side="right") - 1)
+        raise data_error(f"{field}[{i}]", None, "holds a missing label (null/NaN)",
+                         "drop it or give it a class name")
+    values = _integral_values(values, field, indptr)
+    enc = pc.dictionary_encode(values)
+    uniques = enc.dictionary.to_pylist()
+    names = _class_names(uniques) if classes is None else [str(c) for c in classes]
+    lookup = pd.Index(names)
+    if not lookup.is_unique:
+        dups = sorted(lookup[lookup.duplicated()])
+        raise CurateValueError(f"classes has duplicate names: {dups}")
+    column_of = lookup.get_indexer([str(u) for u in uniques])
+    codes = column_of[enc.indices.to_numpy()] if len(values) else np.array([], dtype=np.int64)
+    if (codes < 0).any():
+        j = int(np.flatnonzero(codes < 0)[0])
+        i = int(np.searchsorted(indptr, j, side="right") - 1)
+        bad = str(uniques[enc.indices[j].as_py()])
+        shown = names if len(names) <= 20 else [*names[:20], "..."]
+        raise data_error(f"{field}[{i}]", bad, f"has class {bad!r} not in classes={shown}",
+                         "add it to classes or fix the label")
+    m = sp.csr_matrix((np.ones(len(codes), dtype=np.int64), codes, indptr),
+                      shape=(len(lengths), len(names)))
+    m.sum_duplicates()
+    _check_background_in(background, names)
+    table = LabelTable(m, names, sample_ids=sample_ids, background=background, level=level)
+    table._check_background_occurs()
+    return table
+
+
+def _integral_values(values: Any, field: str, indptr: np.ndarray) -> Any:
+    """Floats holding whole numbers become int64 (a pandas int column with NaN arrives as float)."""
+    import pyarrow as pa
+
+    if not pa.types.is_floating(values.type):
+        return values
+    v = values.to_numpy()
+    bad = np.flatnonzero(~np.isfinite(v) | (v != np.round(v)))
+    if bad.size:
+        i = int(np.searchsorted(indptr, bad[0], side="right") - 1)
+        raise data_error(f"{field}[{i}]", v[bad[0]], f"holds {v[bad[0]].tolist()}",
+                         "labels must be integers or strings, without NaN")
+    return pa.array(v.astype(np.int64))

@@ -1,0 +1,426 @@
+"""Solver backends behind one small curate-owned interface.
+
+``solve(problem, *, solver, time_limit, mip_gap, seed)`` returns a :class:`SolveResult` with
+integer group totals, a status from :class:`~curate.balance.PlanStatus`, the objective, a lower
+bound and the gap. Backends:
+
+``"lp"``
+    The LP relaxation as scipy sparse matrices, solved by HiGHS through
+    :func:`scipy.optimize.linprog` (sifting over signature columns for large models), then
+    rounded toward the identity, repaired to the size/budget/floor constraints and improved by
+    a greedy 1-opt pass. The LP optimum is a certified lower bound.
+``"cbc"`` / ``"highs"``
+    The exact MIP through PuLP with CBC (bundled) or HiGHS (``highspy``).
+``"auto"``
+    ``"lp"`` first; when its certified gap exceeds ``mip_gap`` and the model is small
+    (at most :data:`EXACT_MAX_GROUPS` groups), the MIP is run too and the better plan is kept.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from curate.balance._formulation import LinearModel, Problem, build_model, evaluate, violation
+from curate.balance._plan import PlanStatus
+from curate.exceptions import InfeasibleError, SolverError, SolverTimeLimitWarning
+
+__all__ = ["EXACT_MAX_GROUPS", "SIFT_MIN_GROUPS", "SolveResult", "available_solvers", "solve"]
+
+#: ``solver="auto"`` runs the exact MIP only up to this many groups.
+EXACT_MAX_GROUPS = 2000
+#: The LP path uses sifting (column generation) from this many groups on.
+SIFT_MIN_GROUPS = 20000
+_TOL = 1e-7
+
+
+@dataclass
+class SolveResult:
+    """What a backend returns: integer group totals and how good they are."""
+
+    y: np.ndarray
+    status: PlanStatus
+    objective: float
+    lower_bound: float | None
+    message: str
+    solver: str
+    parts: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float | None:
+        """``(objective - lower_bound) / max(|objective|, 1e-9)``, never negative."""
+        if self.lower_bound is None:
+            return None
+        return max(self.objective - self.lower_bound, 0.0) / max(abs(self.objective), 1e-9)
+
+
+def available_solvers() -> list[str]:
+    """Backends usable here: always ``"auto"`` and ``"lp"``; ``"cbc"`` and ``"highs"`` via PuLP.
+
+    Examples
+    --------
+    >>> from curate.balance import available_solvers
+    >>> {"auto", "lp"} <= set(available_solvers())
+    True
+    """
+    import pulp
+
+    names = ["auto", "lp"]
+    found = set(pulp.listSolvers(onlyAvailable=True))
+    if "PULP_CBC_CMD" in found:
+        names.append("cbc")
+    if "HiGHS" in found:
+        names.append("highs")
+    return names
+
+
+# ---------------------------------------------------------------------------------- LP path
+def _linprog(model: LinearModel, cols: np.ndarray | None, time_limit: float) -> Any:
+    cost, a_eq, a_ub, lb, ub = model.cost, model.a_eq, model.a_ub, model.lb, model.ub
+    if cols is not None:
+        cost, lb, ub = cost[cols], lb[cols], ub[cols]
+        a_eq, a_ub = a_eq[:, cols], a_ub[:, cols]
+    bounds = np.column_stack([lb, np.where(np.isinf(ub), np.inf, ub)])
+    try:
+        return linprog(
+            cost, A_ub=a_ub if a_ub.shape[0] else None, b_ub=model.b_ub if a_ub.shape[0] else None,
+            A_eq=a_eq, b_eq=model.b_eq, bounds=bounds, method="highs",
+            options={"time_limit": max(float(time_limit), 0.01), "presolve": True},
+        )
+    except (ValueError, MemoryError) as exc:  # pragma: no cover - scipy input errors
+        raise SolverError(f"the LP solver failed: {exc}") from exc
+
+
+def _initial_groups(problem: Problem, per_class: int = 8, largest: int = 2000) -> np.ndarray:
+    """A working set: the largest groups plus, per class, the groups purest in that class."""
+    v = sp.csc_matrix(problem.vectors, dtype=np.float64)
+    row_sum = np.asarray(problem.vectors.sum(axis=1), dtype=np.float64).ravel()
+    chosen = [np.argsort(-problem.sizes, kind="stable")[:largest]]
+    for k in range(v.shape[1]):
+        rows = v.indices[v.indptr[k]: v.indptr[k + 1]]
+        if rows.size:
+            purity = v.data[v.indptr[k]: v.indptr[k + 1]] / np.maximum(row_sum[rows], 1)
+            order = np.lexsort((-problem.sizes[rows], -purity))
+            chosen.append(rows[order[:per_class]])
+    return np.unique(np.concatenate(chosen))
+
+
+def _sift(model: LinearModel, problem: Problem, deadline: float) -> tuple[Any, np.ndarray, int]:
+    """Column generation over groups; returns (restricted result, full solution, rounds)."""
+    g = model.n_groups
+    work = _initial_groups(problem)
+    a_all = sp.vstack([model.a_eq, model.a_ub], format="csc")
+    batch = max(1000, 4 * model.n_balanced)
+    for rounds in range(1, 60):
+        cols = model.columns(work)
+        res = _linprog(model, cols, deadline - time.perf_counter())
+        if res.status != 0:
+            return res, np.zeros(0), rounds
+        duals = np.concatenate([res.eqlin.marginals,
+                                res.ineqlin.marginals if model.a_ub.shape[0] else []])
+        reduced = model.cost[: 2 * g] - np.asarray(a_all[:, : 2 * g].T @ duals).ravel()
+        in_work = np.zeros(g, dtype=bool)
+        in_work[work] = True
+        group_rc = np.minimum(reduced[:g], reduced[g:])
+        group_rc[in_work] = 0.0
+        # a column only helps if it may move (positive upper bound)
+        can_move = np.minimum(reduced[:g], np.inf)
+        del can_move
+        group_rc[(model.ub[:g] <= 0) & (reduced[:g] <= reduced[g:])] = 0.0
+        group_rc[(model.ub[g: 2 * g] <= 0) & (reduced[g:] < reduced[:g])] = 0.0
+        scale = max(float(np.abs(model.cost).max()), 1e-12)
+        bad = np.flatnonzero(group_rc < -1e-9 * scale)
+        if bad.size == 0:
+            x = np.zeros(len(model.cost))
+            x[cols] = res.x
+            return res, x, rounds
+        add = bad[np.argsort(group_rc[bad], kind="stable")[:batch]]
+        work = np.union1d(work, add)
+    return res, np.zeros(0), rounds  # pragma: no cover - sifting did not converge
+
+
+def _solve_lp(model: LinearModel, problem: Problem, time_limit: float) -> tuple[Any, np.ndarray, int]:
+    deadline = time.perf_counter() + time_limit
+    if model.n_groups >= SIFT_MIN_GROUPS:
+        res, x, rounds = _sift(model, problem, deadline)
+        if res.status == 0:
+            return res, x, rounds
+        if res.status == 1:  # time limit
+            return res, x, rounds
+    res = _linprog(model, None, deadline - time.perf_counter())
+    return res, (res.x if res.status == 0 else np.zeros(0)), 0
+
+
+class _Rounder:
+    """Greedy single and paired ±1 moves on candidate groups, scored on the exact objective."""
+
+    penalty = 1e3
+
+    def __init__(self, problem: Problem, y: np.ndarray, candidates: np.ndarray) -> None:
+        self.p = problem
+        self.y = y.astype(np.float64)
+        self.idx = candidates
+        self.block = problem.vectors[candidates].toarray().astype(np.float64)
+        self.c = problem.original_totals + np.asarray(
+            problem.vectors.T @ (self.y - problem.sizes), dtype=np.float64).ravel()
+        self.n = max(problem.n_samples, 1)
+
+    def _score_rows(self, c: np.ndarray, y_idx: np.ndarray, size: np.ndarray,
+                    dup: np.ndarray, rem: np.ndarray) -> np.ndarray:
+        p = self.p
+        bal = np.abs(c - c.mean(axis=-1, keepdims=True)).sum(axis=-1) / p.scale
+        cost = (p.duplicate_cost * dup + p.removal_cost * rem) / self.n
+        viol = (np.maximum(p.floor - c, 0).sum(axis=-1)
+                + np.maximum(p.size_lo - size, 0) + np.maximum(size - p.size_hi, 0)
+                + np.maximum(dup - p.max_duplicates, 0) + np.maximum(rem - p.max_removals, 0))
+        del y_idx
+        return bal + cost + self.penalty * viol
+
+    def _totals(self) -> tuple[float, float, float]:
+        n = self.p.sizes
+        return (float(self.y.sum()), float(np.maximum(self.y - n, 0).sum()),
+                float(np.maximum(n - self.y, 0).sum()))
+
+    def current(self) -> float:
+        size, dup, rem = self._totals()
+        return float(self._score_rows(self.c, self.y, np.array(size), np.array(dup),
+                                      np.array(rem)))
+
+    def _moves(self, step: float) -> tuple[np.ndarray, np.ndarray]:
+        """Score of moving each candidate by ``step`` (inf where out of bounds)."""
+        p, i = self.p, self.idx
+        yi = self.y[i]
+        ni = p.sizes[i]
+        new = yi + step
+        ok = (new >= p.y_lo[i]) & (new <= p.y_hi[i])
+        size, dup, rem = self._totals()
+        d_dup = np.maximum(new - ni, 0) - np.maximum(yi - ni, 0)
+        d_rem = np.maximum(ni - new, 0) - np.maximum(ni - yi, 0)
+        c = self.c[None, :] + step * self.block
+        score = self._score_rows(c, new, np.full(len(i), size + step), dup + d_dup, rem + d_rem)
+        score[~ok] = np.inf
+        return score, ok
+
+    def _apply(self, j: int, step: float) -> None:
+        self.y[self.idx[j]] += step
+        self.c += step * self.block[j]
+
+    def run(self, max_steps: int) -> np.ndarray:
+        if len(self.idx) == 0:
+            return self.y
+        for _ in range(max_steps):
+            best = self.current()
+            up, _ = self._moves(1.0)
+            down, _ = self._moves(-1.0)
+            j_up, j_down = int(np.argmin(up)), int(np.argmin(down))
+            if min(up[j_up], down[j_down]) < best - 1e-12:
+                if up[j_up] <= down[j_down]:
+                    self._apply(j_up, 1.0)
+                else:
+                    self._apply(j_down, -1.0)
+                continue
+            if not self._pair(up, down, best):
+                break
+        return self.y
+
+    def _pair(self, up: np.ndarray, down: np.ndarray, best: float, top: int = 8) -> bool:
+        """Try the best +1 / -1 pairs (a swap keeps the epoch size)."""
+        ups = np.argsort(up, kind="stable")[:top]
+        downs = np.argsort(down, kind="stable")[:top]
+        best_pair, best_score = None, best - 1e-12
+        size, dup, rem = self._totals()
+        p, n = self.p, self.p.sizes
+        for a in ups:
+            if not np.isfinite(up[a]):
+                continue
+            for b in downs:
+                if a == b or not np.isfinite(down[b]):
+                    continue
+                y = self.y.copy()
+                y[self.idx[a]] += 1
+                y[self.idx[b]] -= 1
+                c = self.c + self.block[a] - self.block[b]
+                ga, gb = self.idx[[a, b]]
+                dd = (sum(max(y[g] - n[g], 0) - max(self.y[g] - n[g], 0) for g in (ga, gb)))
+                dr = (sum(max(n[g] - y[g], 0) - max(n[g] - self.y[g], 0) for g in (ga, gb)))
+                s = float(self._score_rows(c, y, np.array(size), np.array(dup + dd),
+                                           np.array(rem + dr)))
+                if s < best_score:
+                    best_pair, best_score = (a, b), s
+        if best_pair is None:
+            return False
+        del p
+        self._apply(int(best_pair[0]), 1.0)
+        self._apply(int(best_pair[1]), -1.0)
+        return True
+
+
+def round_solution(problem: Problem, y_lp: np.ndarray, max_candidates: int = 5000) -> np.ndarray:
+    """Round LP group totals toward the identity, then repair and improve by 1-opt moves."""
+    n = problem.sizes.astype(np.float64)
+    y = np.where(y_lp >= n, np.floor(y_lp + 1e-6), np.ceil(y_lp - 1e-6))
+    y = np.clip(y, problem.y_lo, problem.y_hi)
+    frac = np.abs(y - y_lp)
+    cand = np.flatnonzero(frac > 1e-6)
+    if cand.size > max_candidates:
+        cand = cand[np.argsort(-frac[cand], kind="stable")[:max_candidates]]
+    rounder = _Rounder(problem, y, cand)
+    y = rounder.run(max_steps=4 * len(cand) + 50)
+    if violation(problem, y) > 1e-9 and cand.size < problem.n_groups:
+        # widen the neighbourhood to every group that can move
+        movable = np.flatnonzero(problem.y_hi > problem.y_lo)
+        if movable.size <= max_candidates:
+            y = _Rounder(problem, y, movable).run(max_steps=4 * len(movable) + 50)
+    return np.round(y)
+
+
+# ---------------------------------------------------------------------------------- MIP path
+def _solve_pulp(model: LinearModel, problem: Problem, backend: str, time_limit: float,
+                mip_gap: float, seed: int) -> tuple[np.ndarray | None, int, float | None]:
+    """Run the MIP through PuLP; returns (group totals or None, pulp sol_status, dual bound)."""
+    import pulp
+
+    prob = pulp.LpProblem("curate_balance", pulp.LpMinimize)
+    g = model.n_groups
+    xs = [
+        pulp.LpVariable(f"x{j}", lowBound=float(model.lb[j]),
+                        upBound=None if np.isinf(model.ub[j]) else float(model.ub[j]),
+                        cat=pulp.LpInteger if j < 2 * g else pulp.LpContinuous)
+        for j in range(len(model.cost))
+    ]
+    prob += pulp.lpSum(float(cj) * xs[j] for j, cj in enumerate(model.cost) if cj)
+    for mat, rhs, sense in ((model.a_eq, model.b_eq, "eq"), (model.a_ub, model.b_ub, "ub")):
+        for r in range(mat.shape[0]):
+            lo, hi = mat.indptr[r], mat.indptr[r + 1]
+            expr = pulp.LpAffineExpression(
+                [(xs[j], float(v)) for j, v in zip(mat.indices[lo:hi], mat.data[lo:hi], strict=True)]
+            )
+            prob += (expr == float(rhs[r])) if sense == "eq" else (expr <= float(rhs[r]))
+    if backend == "cbc":
+        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=max(time_limit, 1.0), gapRel=mip_gap,
+                                   options=[f"randomSeed {seed + 1}", f"randomCbcSeed {seed + 1}"])
+    else:
+        solver = pulp.HiGHS(msg=False, timeLimit=max(time_limit, 0.01), gapRel=mip_gap,
+                            random_seed=int(seed))
+    try:
+        prob.solve(solver)
+    except pulp.PulpSolverError as exc:
+        raise SolverError(f"the {backend} solver failed: {exc}") from exc
+    bound = None
+    if backend == "highs":
+        try:
+            bound = float(prob.solverModel.getInfo().mip_dual_bound)
+        except Exception:  # pragma: no cover - highspy API differences
+            bound = None
+    if prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        return None, int(prob.sol_status), bound
+    x = np.array([v.varValue or 0.0 for v in xs])
+    return np.round(model.group_totals(x, problem.sizes)), int(prob.sol_status), bound
+
+
+# ---------------------------------------------------------------------------------- driver
+def solve(problem: Problem, *, solver: str = "auto", time_limit: float = 60.0,
+          mip_gap: float = 1e-3, seed: int = 0) -> SolveResult:
+    """Solve ``problem`` with one backend (see the module docstring).
+
+    Raises
+    ------
+    InfeasibleError
+        The LP relaxation is infeasible (the options admit no plan).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from curate.balance._formulation import Problem
+    >>> p = Problem(sp.csr_matrix([[1, 0], [0, 1]]), np.array([3, 1]), np.array([3, 1]),
+    ...             np.array([6, 2]), np.zeros(2), 4, 4, np.inf, np.inf, 0.1, 0.1)
+    >>> solve(p).y.tolist()
+    [2.0, 2.0]
+    """
+    start = time.perf_counter()
+    timings: dict[str, float] = {}
+    model = build_model(problem)
+    timings["build"] = time.perf_counter() - start
+    t0 = time.perf_counter()
+    res, x, rounds = _solve_lp(model, problem, time_limit)
+    timings["solve"] = time.perf_counter() - t0
+    info: dict[str, Any] = {"lp_status": int(res.status), "sifting_rounds": rounds,
+                            "n_groups": problem.n_groups, "n_balanced": problem.n_balanced}
+    if res.status == 2:
+        raise InfeasibleError("the options admit no plan (the LP relaxation is infeasible)")
+    identity = problem.sizes.astype(np.float64)
+    if res.status != 0:
+        return _fallback(problem, identity, res, timings, info, start)
+    lower = float(res.fun)
+    t0 = time.perf_counter()
+    y = round_solution(problem, model.group_totals(x, problem.sizes))
+    timings["round"] = time.perf_counter() - t0
+    used = "lp"
+    status_note = ""
+    result_obj = evaluate(problem, y)["objective"]
+    gap = max(result_obj - lower, 0.0) / max(abs(result_obj), 1e-9)
+    want_mip = solver in ("cbc", "highs") or (
+        solver == "auto" and gap > mip_gap and problem.n_groups <= EXACT_MAX_GROUPS)
+    timed_out = False
+    mip_proved = False
+    if want_mip:
+        backend = solver if solver in ("cbc", "highs") else "cbc"
+        remaining = time_limit - (time.perf_counter() - start)
+        t0 = time.perf_counter()
+        y_mip, sol_status, bound = _solve_pulp(model, problem, backend, remaining, mip_gap, seed)
+        timings["mip"] = time.perf_counter() - t0
+        info["mip_status"] = sol_status
+        if bound is not None and math.isfinite(bound):
+            lower = max(lower, bound)
+        if y_mip is not None and violation(problem, y_mip) <= 1e-6:
+            mip_obj = evaluate(problem, y_mip)["objective"]
+            if mip_obj <= result_obj + 1e-12 or violation(problem, y) > 1e-6:
+                y, result_obj, used = y_mip, mip_obj, backend
+            mip_proved = sol_status == 1
+        timed_out = not mip_proved
+        if timed_out:
+            status_note = f"the {backend} MIP stopped at time_limit={time_limit:g}s; "
+    if violation(problem, y) > 1e-6:
+        return _fallback(problem, identity, res, timings, info, start,
+                         reason="rounding could not satisfy every constraint")
+    parts = evaluate(problem, y)
+    objective = parts["objective"]
+    gap = max(objective - lower, 0.0) / max(abs(objective), 1e-9)
+    if mip_proved and used != "lp":
+        status = PlanStatus.OPTIMAL
+        lower = max(lower, objective - mip_gap * abs(objective)) if bound is None else lower
+    else:
+        status = PlanStatus.OPTIMAL if gap <= mip_gap else PlanStatus.FEASIBLE
+    timings["total"] = time.perf_counter() - start
+    message = (f"{status_note}{used}: objective {objective:.6g}, LP bound {lower:.6g}, "
+               f"gap {gap:.3%}")
+    if timed_out:
+        warnings.warn(
+            f"The balancer hit time_limit={time_limit:g}s; returning the best plan found "
+            f"(gap {gap:.2%}). Raise time_limit, or use solver='lp' to skip the exact MIP.",
+            SolverTimeLimitWarning, stacklevel=3,
+        )
+    return SolveResult(y, status, objective, lower, message, used, parts, timings, info)
+
+
+def _fallback(problem: Problem, identity: np.ndarray, res: Any, timings: dict[str, float],
+              info: dict[str, Any], start: float, reason: str | None = None) -> SolveResult:
+    reason = reason or f"the LP solver stopped without a solution ({res.message})"
+    timings["total"] = time.perf_counter() - start
+    warnings.warn(
+        f"The balancer returned the identity plan: {reason}. Raise time_limit or relax the "
+        "options; filter SolverTimeLimitWarning to silence this.",
+        SolverTimeLimitWarning, stacklevel=3,
+    )
+    parts = evaluate(problem, identity)
+    return SolveResult(identity, PlanStatus.FALLBACK, parts["objective"], None, reason, "none",
+                       parts, timings, info)

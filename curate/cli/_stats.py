@@ -1,0 +1,107 @@
+"""``curate stats INPUT``: label statistics and advice, as a table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from curate.io import FORMATS, read_labels
+from curate.stats import ImbalanceStats, imbalance_stats
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``stats`` subcommand.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> sub = argparse.ArgumentParser().add_subparsers()
+    >>> register(sub)
+    """
+    p = subparsers.add_parser(
+        "stats",
+        help="print per-class counts, imbalance measures and advice",
+        description="Read labels and print how imbalanced they are: per-class counts and "
+        "shares, imbalance ratio, entropy, Gini, empty samples and advice.",
+    )
+    p.add_argument("input", metavar="INPUT", help="label file or folder")
+    p.add_argument("--format", choices=FORMATS, default=None,
+                   help="input format (default: inferred from the path)")
+    p.add_argument("--column", default=None,
+                   help="label column for parquet/csv/jsonl (default: labels, label, tags, ...)")
+    p.add_argument("--background", default=None,
+                   help="background class, e.g. O (default for token-level tags: O)")
+    p.add_argument("--level", choices=("token", "entity"), default=None,
+                   help="count tags per token or entity spans (conll / tag columns)")
+    p.add_argument("--top", type=int, default=30,
+                   help="per-class rows shown in the table (default: 30; 0 = all)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``curate stats``; return the exit status.
+
+    Examples
+    --------
+    >>> import argparse  # doctest: +SKIP
+    """
+    table = read_labels(args.input, format=args.format, column=args.column,
+                        background=args.background, level=args.level)
+    stats = imbalance_stats(table)
+    if args.json:
+        print(json.dumps(stats.to_dict(), indent=2))
+    else:
+        _print_rich(stats, args.input, args.top)
+    return 0
+
+
+def _fmt(x: float, digits: int = 3) -> str:
+    if math.isnan(x):
+        return "n/a"
+    if math.isinf(x):
+        return "inf"
+    return f"{x:,.{digits}g}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+def _print_rich(s: ImbalanceStats, source: str, top: int) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(file=sys.stdout, highlight=False)
+    head = Table(title=f"curate stats: {Path(source).name}", show_header=False)
+    head.add_column("measure")
+    head.add_column("value", justify="right")
+    rows = [
+        ("samples", f"{s.n_samples:,}"), ("classes", f"{s.n_classes:,}"),
+        (f"labels ({s.level})", f"{s.n_labels:,}"), ("background", str(s.background)),
+        ("majority class", f"{s.majority_class} ({100 * s.majority_share:.1f} %)"),
+        ("imbalance ratio (max/min)", _fmt(s.imbalance_ratio)),
+        ("entropy (nats)", _fmt(s.entropy)),
+        ("normalized entropy", _fmt(s.normalized_entropy)),
+        ("effective classes", _fmt(s.effective_classes)), ("Gini", _fmt(s.gini)),
+        ("empty samples", f"{s.n_empty:,}"),
+        ("background-only samples", f"{s.n_background_only:,}"),
+    ]
+    for k, v in rows:
+        head.add_row(k, v)
+    console.print(head)
+    frame = s.per_class.sort_values("count", ascending=False, kind="stable")
+    shown = frame if top <= 0 else frame.head(top)
+    per = Table(title=f"per class ({len(shown)} of {len(frame)}, by count)")
+    for col in ("class", "count", "share", "support", "support share"):
+        per.add_column(col, justify="left" if col == "class" else "right")
+    for name, r in shown.iterrows():
+        per.add_row(str(name), f"{int(r['count']):,}", f"{100 * r['share']:.2f} %",
+                    f"{int(r['support']):,}", f"{100 * r['support_share']:.2f} %")
+    console.print(per)
+    for a in s.advice:
+        style = "bold yellow" if a.severity == "warning" else "cyan"
+        console.print(f"[{style}]{a.severity}[/] {escape(f'[{a.code}]')} {escape(a.message)}")

@@ -1,0 +1,92 @@
+"""``curate weights INPUT --scheme inverse_sqrt --alpha 0.5 --background O --out weights.json``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+__all__ = ["register", "run"]
+
+
+def _background_weight(text: str) -> float | str:
+    if text in ("lowest", "scaled"):
+        return text
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected a float in (0, 1], 'lowest' or 'scaled'; got {text!r}"
+        ) from exc
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``weights`` subcommand to ``subparsers``."""
+    p = subparsers.add_parser(
+        "weights",
+        help="compute class weights for a weighted loss and save them",
+        description="Compute one loss weight per class from the label counts of INPUT "
+        "(curate.class_weights), print them as a table and as a TOML [class_weights] block "
+        "with label ids, and optionally save the artifact (.json, or .pt for torch).",
+    )
+    p.add_argument("input", metavar="INPUT", help="label file or folder (see curate.io)")
+    p.add_argument("--format", default=None, help="input format (default: from INPUT)")
+    p.add_argument("--column", default=None, help="label column of a table file")
+    p.add_argument("--level", default=None, help="what to count: token, entity, instance, sample")
+    p.add_argument("--scheme", default="inverse_sqrt",
+                   choices=("inverse", "inverse_sqrt", "effective", "balanced"))
+    p.add_argument("--alpha", type=float, default=0.5, help="exponent of inverse_sqrt")
+    p.add_argument("--beta", type=float, default=0.999, help="beta of effective")
+    p.add_argument("--background", default=None,
+                   help="background class, e.g. O (default: the reader's; 'none' for none)")
+    p.add_argument("--background-weight", type=_background_weight, default=1.0,
+                   help="float in (0, 1], 'lowest' or 'scaled' (default 1.0)")
+    p.add_argument("--normalize", default="auto", choices=("auto", "mean", "all", "none"))
+    p.add_argument("--clip", type=float, nargs=2, default=None, metavar=("LO", "HI"))
+    p.add_argument("--out", default=None, help="save the artifact: weights.json or weights.pt")
+    p.add_argument("--no-toml", action="store_true", help="do not print the TOML block")
+    p.set_defaults(func=run)
+
+
+def _print_table(weights: Any) -> None:
+    if sys.stdout.isatty():
+        try:
+            from rich.console import Console
+            from rich.table import Table
+        except ImportError:  # pragma: no cover - rich is a dependency
+            pass
+        else:
+            table = Table(title=f"class weights ({weights.scheme})")
+            for col in ("id", "class", "count", "weight"):
+                table.add_column(col, justify="left" if col == "class" else "right")
+            for i, (c, n, w) in enumerate(zip(weights.classes, weights.counts.tolist(),
+                                              weights.weights.tolist(), strict=True)):
+                name = f"{c} (background)" if c == weights.background else c
+                table.add_row(str(i), name, str(n), f"{w:.4f}")
+            Console().print(table)
+            return
+    print(repr(weights))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read the labels, compute the weights with the public API, print and save them."""
+    import curate
+    from curate.io import read_labels
+
+    reader_bg = None if args.background in (None, "none") else args.background
+    table = read_labels(args.input, format=args.format, column=args.column,
+                        background=reader_bg, level=args.level)
+    background: Any = False if args.background == "none" else args.background
+    weights = curate.class_weights(
+        table, scheme=args.scheme, alpha=args.alpha, beta=args.beta, background=background,
+        background_weight=args.background_weight, normalize=args.normalize,
+        clip=tuple(args.clip) if args.clip else None,
+    )
+    _print_table(weights)
+    if not args.no_toml:
+        print()
+        print(weights.to_toml())
+    if args.out:
+        path = weights.save(args.out)
+        print(f"\nsaved {path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,34 @@
+"""Readers that turn label files into a :class:`~curate.LabelTable`, and streaming counts.
+
+=================  =========================================================
+``read_labels``    one dispatcher: picks the reader from ``format`` or the path
+``read_coco``      COCO instances JSON (images without annotations = empty samples)
+``read_voc``       folder of PASCAL VOC annotation XMLs
+``read_yolo``      YOLO ``labels/*.txt`` + class names or ``data.yaml``
+``read_conll``     CoNLL / BIO token-tag columns (``read_conll_sentences`` for raw columns)
+``read_table``     parquet / CSV / JSONL column of labels or label lists
+``count_labels``   per-class counts of a parquet dataset larger than memory
+=================  =========================================================
+"""
+
+from __future__ import annotations
+
+from curate.io._coco import read_coco
+from curate.io._conll import read_conll, read_conll_sentences
+from curate.io._read import FORMATS, read_labels
+from curate.io._stream import count_labels
+from curate.io._tabular import read_table
+from curate.io._voc import read_voc
+from curate.io._yolo import read_yolo
+
+__all__ = [
+    "FORMATS",
+    "count_labels",
+    "read_coco",
+    "read_conll",
+    "read_conll_sentences",
+    "read_labels",
+    "read_table",
+    "read_voc",
+    "read_yolo",
+]

@@ -1,0 +1,20 @@
+"""Small helpers shared by the readers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from curate.exceptions import CurateValueError
+
+
+def existing_path(path: str | os.PathLike[str], field: str, *, kind: str = "any") -> Path:
+    """Return ``path`` as a Path, or raise FileNotFoundError / CurateValueError naming it."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{field} {str(p)!r} does not exist; check the path")
+    if kind == "file" and not p.is_file():
+        raise CurateValueError(f"{field} {str(p)!r} is a folder; pass a file")
+    if kind == "dir" and not p.is_dir():
+        raise CurateValueError(f"{field} {str(p)!r} is a file; pass a folder")
+    return p

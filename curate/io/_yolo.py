@@ -1,0 +1,203 @@
+"""YOLO label folder reader (``labels/*.txt`` with ``cls cx cy w h`` lines)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from curate.exceptions import CurateValueError
+from curate.io._common import existing_path
+from curate.labels import LabelTable
+
+__all__ = ["read_yolo"]
+
+
+def read_yolo(
+    labels_dir: str | os.PathLike[str],
+    *,
+    names: Sequence[str] | dict[int, str] | None = None,
+    data_yaml: str | os.PathLike[str] | None = None,
+    background: str | None = None,
+) -> LabelTable:
+    """Read YOLO label files: one sample per ``.txt`` file, one instance per line.
+
+    Each line is ``class_id cx cy w h`` (segmentation lines with more coordinates work too;
+    only the first field is read). Empty files are images without objects.
+
+    Parameters
+    ----------
+    labels_dir : str or path-like
+        Folder of ``*.txt`` files, searched recursively (``labels/train/...``). A
+        ``classes.txt`` in it is read as the class names when neither ``names`` nor
+        ``data_yaml`` is given, and is not a sample.
+    names : sequence of str or dict of {int: str}, default=None
+        Class name of each id.
+    data_yaml : str or path-like, default=None
+        A YOLO ``data.yaml``; its ``names:`` entry (inline list ``[a, b]``, block list
+        ``- a`` or mapping ``0: a``) gives the names. Parsed with PyYAML when it is
+        installed, otherwise with a small built-in parser of those three forms.
+    background : str, default=None
+        Background class; must occur.
+
+    Returns
+    -------
+    LabelTable
+        ``level="instance"``; columns in id order; ``sample_ids`` are the file paths
+        relative to ``labels_dir`` without ``.txt``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> box = " 0.5 0.5 0.2 0.2\\n"
+    >>> _ = (d / "img1.txt").write_text("0" + box + "1" + box + "0" + box)
+    >>> _ = (d / "img2.txt").write_text("")
+    >>> t = read_yolo(d, names=["person", "car"])
+    >>> t.matrix.toarray().tolist(), t.sample_ids.tolist()
+    ([[2, 1], [0, 0]], ['img1', 'img2'])
+    """
+    root = existing_path(labels_dir, "labels_dir", kind="dir")
+    if names is not None and data_yaml is not None:
+        raise CurateValueError("pass either names or data_yaml, not both")
+    files = sorted(f for f in root.rglob("*.txt") if f.name != "classes.txt")
+    if names is None and data_yaml is None and (root / "classes.txt").is_file():
+        names = [ln.strip() for ln in (root / "classes.txt").read_text().splitlines()
+                 if ln.strip()]
+    if data_yaml is not None:
+        names = read_yaml_names(existing_path(data_yaml, "data_yaml", kind="file"))
+    if names is None:
+        raise CurateValueError(
+            "read_yolo needs the class names: pass names=[...] or data_yaml='data.yaml'"
+        )
+    id2name = _id2name(names)
+    if not files:
+        raise CurateValueError(
+            f"labels_dir {str(root)!r} holds no .txt label files (0 samples)"
+        )
+    rows, cols = [], []
+    ids = sorted(id2name)
+    col_of = {k: j for j, k in enumerate(ids)}
+    for r, f in enumerate(files):
+        for cid in _class_ids(f, root):
+            if cid not in col_of:
+                raise CurateValueError(
+                    f"{f.relative_to(root)} has class id {cid}, not in names (ids "
+                    f"{ids[0]}..{ids[-1]}); fix the label or add the name"
+                )
+            rows.append(r)
+            cols.append(col_of[cid])
+    m = sp.csr_matrix((np.ones(len(rows), dtype=np.int64), (rows, cols)),
+                      shape=(len(files), len(ids)))
+    sample_ids = [str(f.relative_to(root).with_suffix("")) for f in files]
+    table = LabelTable(m, [id2name[k] for k in ids], sample_ids=sample_ids,
+                       background=background, level="instance")
+    table._check_background_occurs()
+    return table
+
+
+def _class_ids(path: Path, root: Path) -> list[int]:
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        parts = line.split()
+        if not parts:
+            continue
+        try:
+            cid = int(parts[0])
+        except ValueError as exc:
+            raise CurateValueError(
+                f"{path.relative_to(root)}:{n} starts with {parts[0]!r}, not an integer class "
+                "id; lines must read 'class_id cx cy w h'"
+            ) from exc
+        if len(parts) < 5:
+            raise CurateValueError(
+                f"{path.relative_to(root)}:{n} has {len(parts)} fields; lines must read "
+                "'class_id cx cy w h'"
+            )
+        out.append(cid)
+    return out
+
+
+def _id2name(names: Sequence[str] | dict[Any, str]) -> dict[int, str]:
+    if isinstance(names, dict):
+        try:
+            return {int(k): str(v) for k, v in names.items()}
+        except (TypeError, ValueError) as exc:
+            raise CurateValueError(f"names has a non-integer key; got {list(names)}") from exc
+    if isinstance(names, str):
+        raise CurateValueError("names must be a list of class names, not one string")
+    return {i: str(v) for i, v in enumerate(names)}
+
+
+def read_yaml_names(path: Path) -> list[str] | dict[int, str]:
+    """Return the ``names`` entry of a YOLO ``data.yaml`` (PyYAML if installed, else built-in)."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        import yaml
+    except ImportError:
+        names = _parse_yaml_names(text)
+    else:
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise CurateValueError(f"{path.name} is not valid YAML ({exc})") from exc
+        names = doc.get("names") if isinstance(doc, dict) else None
+    if not names or not isinstance(names, list | dict):
+        raise CurateValueError(
+            f"{path.name} has no 'names:' list or mapping; add the class names to it"
+        )
+    return names
+
+
+_INLINE = re.compile(r"^names\s*:\s*\[(.*)\]\s*(#.*)?$")
+
+
+def _unquote(s: str) -> str:
+    s = s.split(" #", 1)[0].strip()
+    if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
+        return s[1:-1]
+    return s
+
+
+def _parse_yaml_names(text: str) -> list[str] | dict[int, str] | None:
+    """Parse the three ``names:`` forms YOLO uses, without a YAML dependency.
+
+    Examples
+    --------
+    >>> _parse_yaml_names("nc: 2\\nnames: ['a', b]\\n")
+    ['a', 'b']
+    >>> _parse_yaml_names("names:\\n  0: person\\n  1: 'traffic light'\\n")
+    {0: 'person', 1: 'traffic light'}
+    >>> _parse_yaml_names("names:\\n  - cat\\n  - dog\\n")
+    ['cat', 'dog']
+    """
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        m = _INLINE.match(line.strip()) if not line.startswith((" ", "\t")) else None
+        if m:
+            return [_unquote(v) for v in m.group(1).split(",") if v.strip()]
+        if line.rstrip() == "names:" or re.match(r"^names\s*:\s*(#.*)?$", line):
+            return _parse_block(lines[i + 1:])
+    return None
+
+
+def _parse_block(lines: list[str]) -> list[str] | dict[int, str]:
+    items: list[str] = []
+    mapping: dict[int, str] = {}
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line.startswith((" ", "\t", "-")):
+            break
+        body = line.strip()
+        if body.startswith("- "):
+            items.append(_unquote(body[2:]))
+        elif ":" in body:
+            key, value = body.split(":", 1)
+            mapping[int(key.strip())] = _unquote(value)
+    return mapping if mapping else items

@@ -1,0 +1,609 @@
+"""Samplers for ``torch.utils.data.DataLoader``: per-epoch rebalancing, DDP shards, resume.
+
+Both samplers follow the contract of :class:`torch.utils.data.DistributedSampler`:
+
+* an epoch's *global* index order is a pure function of ``(seed, epoch)``, so every rank
+  computes the same order without communicating, and the global RNG is never touched;
+* the order is padded by wrapping around (or truncated with ``drop_last=True``) to a multiple
+  ``total_size`` of ``num_replicas``, and rank ``r`` takes ``order[r:total_size:num_replicas]``:
+  shards are disjoint, of equal length, and ``len(sampler)`` is exact for every rank;
+* :meth:`set_epoch` only stores the epoch; the work happens in ``__iter__`` (cached per epoch);
+* ``state_dict()`` records ``seed``, ``epoch``, ``num_replicas``, ``rank`` and how many indices
+  this rank has yielded; after ``load_state_dict`` the next iteration yields exactly the rest
+  (the protocol torchdata's ``StatefulDataLoader`` uses).
+
+:class:`BalancedSampler` redraws a :class:`~curate.BalancePlan` every epoch
+(:meth:`BalancePlan.draw`): class totals stay as planned while the dropped and repeated samples
+rotate, so every sample is seen within ``plan.coverage_epochs`` epochs.
+:class:`WeightedSampler` is a drop-in for :class:`torch.utils.data.WeightedRandomSampler` with
+the same contract and no 2^24-category limit.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.distributed as dist
+from torch.utils.data import Sampler
+
+from curate._validation import Interval, check_param
+from curate.balance import BalancePlan
+from curate.exceptions import CurateTypeError, CurateValueError
+from curate.labels import LabelTable
+
+__all__ = ["BalancedSampler", "WeightedSampler"]
+
+_STATE_KEYS = ("seed", "epoch", "num_replicas", "rank", "yielded")
+
+
+@runtime_checkable
+class _Balancer(Protocol):
+    def fit(self, table: LabelTable) -> BalancePlan: ...  # pragma: no cover
+
+
+def _resolve_replicas(num_replicas: int | None, rank: int | None, owner: str) -> tuple[int, int]:
+    """Fill ``num_replicas``/``rank`` from ``torch.distributed`` when initialised, else 1/0."""
+    initialised = dist.is_available() and dist.is_initialized()
+    if num_replicas is None:
+        num_replicas = dist.get_world_size() if initialised else 1
+    if rank is None:
+        rank = dist.get_rank() if initialised else 0
+    check_param("num_replicas", num_replicas, [Interval(int, 1, None)], owner)
+    check_param("rank", rank, [Interval(int, None, None)], owner)
+    if rank < 0 or rank >= num_replicas:
+        raise CurateValueError(
+            f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]"
+        )
+    return int(num_replicas), int(rank)
+
+
+def _check_epoch(epoch: Any, owner: str) -> int:
+    check_param("epoch", epoch, [Interval(int, 0, None)], owner)
+    return int(epoch)
+
+
+class _EpochShardSampler(Sampler[int]):
+    """Shared DDP / resume machinery; subclasses define :meth:`_epoch_order`."""
+
+    def __init__(
+        self, *, num_replicas: int | None, rank: int | None, drop_last: bool, owner: str
+    ) -> None:
+        check_param("drop_last", drop_last, [_Bool()], owner)
+        self.num_replicas, self.rank = _resolve_replicas(num_replicas, rank, owner)
+        self.drop_last = bool(drop_last)
+        self.epoch = 0
+        self._owner = owner
+        self._cache: tuple[int, np.ndarray] | None = None  # (epoch, global order)
+        self._resume_at = 0  # indices of the current epoch to skip on the next __iter__
+        self._live: tuple[int, int, Iterator[int]] | None = None  # (epoch, shard size, iterator)
+
+    # ------------------------------------------------------------------ to override
+    @property
+    def seed(self) -> int:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _set_seed(self, seed: int) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _epoch_order(self, epoch: int) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ epoch order
+    def _order(self, epoch: int) -> np.ndarray:
+        if self._cache is None or self._cache[0] != epoch:
+            order = np.ascontiguousarray(self._epoch_order(epoch), dtype=np.int64)
+            order.flags.writeable = False
+            self._cache = (epoch, order)
+        return self._cache[1]
+
+    def _sizes(self, n: int) -> tuple[int, int]:
+        """(indices per rank, total_size) for an epoch of ``n`` indices."""
+        r = self.num_replicas
+        per_rank = n // r if self.drop_last else -(-n // r)
+        return per_rank, per_rank * r
+
+    def epoch_indices(self, epoch: int | None = None) -> np.ndarray:
+        """All ranks' indices of ``epoch`` in global order, padded or truncated to ``total_size``.
+
+        Rank ``r`` iterates ``epoch_indices(epoch)[r::num_replicas]``.
+
+        Parameters
+        ----------
+        epoch : int, default=None
+            The epoch; ``None`` means the one set by :meth:`set_epoch`.
+
+        Returns
+        -------
+        ndarray of int64, shape (total_size,)
+
+        Examples
+        --------
+        >>> from curate.sampler import WeightedSampler
+        >>> s = WeightedSampler([1.0, 0.0, 1.0], 5, num_replicas=2, rank=0)
+        >>> idx = s.epoch_indices(0)
+        >>> len(idx), sorted(set(idx.tolist())) <= [0, 2]
+        (6, True)
+        """
+        epoch = self.epoch if epoch is None else _check_epoch(epoch, self._owner)
+        order = self._order(epoch)
+        _, total = self._sizes(len(order))
+        if total <= len(order):
+            return order[:total]
+        return np.concatenate([order, np.resize(order, total - len(order))])
+
+    def _shard(self, epoch: int) -> np.ndarray:
+        order = self._order(epoch)
+        _, total = self._sizes(len(order))
+        if total <= len(order):
+            return order[self.rank : total : self.num_replicas]
+        return self.epoch_indices(epoch)[self.rank :: self.num_replicas]
+
+    # ------------------------------------------------------------------ Sampler API
+    def set_epoch(self, epoch: int) -> None:
+        """Set the epoch for the next iteration (the only thing it does is store it).
+
+        Setting a different epoch discards a pending resume position from
+        :meth:`load_state_dict`; setting the same epoch keeps it.
+
+        Parameters
+        ----------
+        epoch : int
+            Non-negative epoch number; the same on every rank.
+
+        Examples
+        --------
+        >>> from curate.sampler import WeightedSampler
+        >>> s = WeightedSampler([1.0, 2.0], 4)
+        >>> s.set_epoch(3)
+        >>> s.epoch
+        3
+        """
+        epoch = _check_epoch(epoch, self._owner)
+        if epoch != self.epoch:
+            self._resume_at = 0
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self._sizes(len(self._order(self.epoch)))[0]
+
+    def __iter__(self) -> Iterator[int]:
+        shard = self._shard(self.epoch)
+        start = min(self._resume_at, len(shard))
+        self._resume_at = 0
+        # A plain list iterator: the fastest thing a DataLoader can pull from, and its
+        # length hint tells state_dict() how far it got.
+        it = iter(shard[start:].tolist())
+        self._live = (self.epoch, len(shard), it)
+        return it
+
+    def _yielded(self) -> int:
+        if self._resume_at or self._live is None or self._live[0] != self.epoch:
+            return self._resume_at
+        _, size, it = self._live
+        return size - operator.length_hint(it)
+
+    def state_dict(self) -> dict[str, int]:
+        """Seed, epoch, replicas, rank and the number of indices this rank has yielded.
+
+        Returns
+        -------
+        dict
+            Keys ``"seed"``, ``"epoch"``, ``"num_replicas"``, ``"rank"``, ``"yielded"``
+            (plain ints, safe for ``torch.save`` and JSON).
+
+        Examples
+        --------
+        >>> from curate.sampler import WeightedSampler
+        >>> s = WeightedSampler([1.0, 2.0, 3.0], 6, seed=1)
+        >>> it = iter(s)
+        >>> first = [next(it), next(it)]
+        >>> s.state_dict()["yielded"]
+        2
+        """
+        return {
+            "seed": int(self.seed),
+            "epoch": int(self.epoch),
+            "num_replicas": self.num_replicas,
+            "rank": self.rank,
+            "yielded": int(self._yielded()),
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore seed and epoch; the next iteration yields the indices not yet yielded.
+
+        Parameters
+        ----------
+        state_dict : dict
+            A dict from :meth:`state_dict` of a sampler with the same data, ``num_replicas``
+            and ``rank``.
+
+        Examples
+        --------
+        >>> from curate.sampler import WeightedSampler
+        >>> a = WeightedSampler([1.0, 2.0, 3.0], 6, seed=1)
+        >>> it = iter(a)
+        >>> head = [next(it) for _ in range(4)]
+        >>> b = WeightedSampler([1.0, 2.0, 3.0], 6, seed=1)
+        >>> b.load_state_dict(a.state_dict())
+        >>> head + list(b) == list(a.epoch_indices(0))
+        True
+        """
+        if not isinstance(state_dict, dict):
+            raise CurateTypeError(
+                f"state_dict must be a dict from {self._owner}.state_dict(); "
+                f"got {type(state_dict).__name__}"
+            )
+        missing = [k for k in _STATE_KEYS if k not in state_dict]
+        if missing:
+            raise CurateValueError(
+                f"state_dict is missing keys {missing}; pass a dict from {self._owner}.state_dict()"
+            )
+        for key in _STATE_KEYS:
+            check_param(key, state_dict[key], [Interval(int, 0, None)], self._owner)
+        for key in ("num_replicas", "rank"):
+            if state_dict[key] != getattr(self, key):
+                raise CurateValueError(
+                    f"state_dict[{key!r}] is {state_dict[key]} but this sampler has "
+                    f"{key}={getattr(self, key)}; resume with the same world size and rank"
+                )
+        self._set_seed(int(state_dict["seed"]))
+        self.epoch = int(state_dict["epoch"])
+        self._cache = None
+        self._live = None
+        self._resume_at = int(state_dict["yielded"])
+
+
+class _Bool:
+    """Validation rule: a real bool (``numpy.bool_`` too)."""
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, bool | np.bool_)
+
+    def __str__(self) -> str:
+        return "a bool"
+
+
+class BalancedSampler(_EpochShardSampler):
+    """Sample a :class:`~curate.BalancePlan` anew every epoch, sharded across DDP ranks.
+
+    Epoch ``e`` iterates the indices of ``plan.draw(e)`` (sample ``i`` repeated ``x_i``
+    times): class totals as planned, with different samples dropped or repeated from epoch to
+    epoch, so every sample is seen within ``plan.coverage_epochs`` epochs. The order is
+    shuffled with a numpy generator seeded by ``(seed, e)``; with the default seed it equals
+    ``plan.indices(e)``.
+
+    .. warning::
+        Call :meth:`set_epoch` before each epoch (``sampler.set_epoch(epoch)``), with the same
+        epoch on every rank. Otherwise every epoch repeats the draw and order of epoch 0.
+        PyTorch Lightning calls it for you.
+
+    Parameters
+    ----------
+    plan_or_table : BalancePlan or LabelTable
+        The plan to sample, or the labels to fit ``balancer`` on.
+    balancer : object with ``fit(table) -> BalancePlan``, default=None
+        Required with a table; fitted lazily, once, on first use. Under DDP every rank fits
+        its own copy, so the balancer must be deterministic (fix its ``seed`` and avoid a
+        ``time_limit`` that can stop it at different points); otherwise fit once, save the
+        plan and use :meth:`from_manifest`.
+    num_replicas : int, default=None
+        Number of ranks; ``None`` reads ``torch.distributed.get_world_size()`` when a process
+        group is initialised, else 1.
+    rank : int, default=None
+        This process's rank in ``[0, num_replicas - 1]``; ``None`` reads
+        ``torch.distributed.get_rank()`` when initialised, else 0.
+    shuffle : bool, default=True
+        Shuffle each epoch; ``False`` yields indices in sample order (repeats adjacent).
+    seed : int, default=None
+        Seeds the epoch shuffle as ``numpy.random.default_rng([seed, epoch, 2])``. ``None``
+        uses ``plan.seed``, which the plan also uses for its draws: the same number on every
+        rank without configuration. The draw itself (which samples are dropped or repeated)
+        is always seeded by ``plan.seed``. Must be identical on all ranks.
+    drop_last : bool, default=False
+        ``False`` pads the epoch by wrapping around to a multiple of ``num_replicas``
+        (a few indices are seen twice); ``True`` drops the tail instead.
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch set by :meth:`set_epoch`.
+
+    See Also
+    --------
+    WeightedSampler : the same contract for per-sample weights.
+    torch.utils.data.DistributedSampler : the sharding rules copied here.
+
+    Examples
+    --------
+    >>> import curate
+    >>> from curate.balance import BalancePlan
+    >>> t = curate.LabelTable.from_labels([["a"], ["a"], ["a"], ["a"], ["b"]])
+    >>> plan = BalancePlan.from_multiplicity(t, [1, 1, 0, 0, 2], group=[0, 0, 0, 0, 1])
+    >>> sampler = curate.BalancedSampler(plan, seed=0)
+    >>> len(sampler)
+    4
+    >>> for epoch in range(2):
+    ...     sampler.set_epoch(epoch)
+    ...     print(sampler.class_totals().tolist())
+    [2, 2]
+    [2, 2]
+    >>> sorted(set(sampler.epoch_indices(0).tolist()) | set(sampler.epoch_indices(1).tolist()))
+    [0, 1, 2, 3, 4]
+    """
+
+    def __init__(
+        self,
+        plan_or_table: BalancePlan | LabelTable,
+        balancer: _Balancer | None = None,
+        *,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+        shuffle: bool = True,
+        seed: int | None = None,
+        drop_last: bool = False,
+    ) -> None:
+        owner = "BalancedSampler"
+        if isinstance(plan_or_table, BalancePlan):
+            if balancer is not None:
+                raise CurateValueError(
+                    "balancer must be None when a BalancePlan is given; pass the table instead "
+                    "of the plan to fit the balancer"
+                )
+        elif isinstance(plan_or_table, LabelTable):
+            if balancer is None or not callable(getattr(balancer, "fit", None)):
+                raise CurateTypeError(
+                    "BalancedSampler(table, balancer) needs a balancer with a fit(table) "
+                    f"method, such as curate.InterClassBalancer(); got {balancer!r}"
+                )
+        else:
+            raise CurateTypeError(
+                "The 'plan_or_table' parameter of BalancedSampler must be a BalancePlan or a "
+                f"LabelTable. Got {type(plan_or_table).__name__} instead."
+            )
+        check_param("shuffle", shuffle, [_Bool()], owner)
+        check_param("seed", seed, [None, Interval(int, 0, None)], owner)
+        super().__init__(num_replicas=num_replicas, rank=rank, drop_last=drop_last, owner=owner)
+        self._plan = plan_or_table if isinstance(plan_or_table, BalancePlan) else None
+        self._table = plan_or_table if isinstance(plan_or_table, LabelTable) else None
+        self._balancer = balancer
+        self.shuffle = bool(shuffle)
+        self._seed = None if seed is None else int(seed)
+
+    @classmethod
+    def from_manifest(cls, path: str | Path, **kwargs: Any) -> BalancedSampler:
+        """Build a sampler from a plan saved with ``BalancePlan.save``.
+
+        Parameters
+        ----------
+        path : str or Path
+            File written by ``plan.save(path)``.
+        **kwargs
+            Keyword options of :class:`BalancedSampler` (``num_replicas``, ``rank``,
+            ``shuffle``, ``seed``, ``drop_last``).
+
+        Returns
+        -------
+        BalancedSampler
+
+        Examples
+        --------
+        >>> import curate
+        >>> callable(curate.BalancedSampler.from_manifest)
+        True
+        """
+        load = getattr(BalancePlan, "load", None)
+        if load is None:  # pragma: no cover - depends on the plan persistence feature
+            raise CurateValueError("BalancePlan.load is not available in this version of curate")
+        return cls(load(path), **kwargs)
+
+    @property
+    def plan(self) -> BalancePlan:
+        """The plan sampled (fitting the balancer on first access when built from a table)."""
+        if self._plan is None:
+            plan = self._balancer.fit(self._table)  # type: ignore[union-attr,arg-type]
+            if not isinstance(plan, BalancePlan):
+                raise CurateTypeError(
+                    f"balancer.fit(table) must return a BalancePlan; got {type(plan).__name__}"
+                )
+            self._plan = plan
+        return self._plan
+
+    @property
+    def seed(self) -> int:
+        """The shuffle seed (``plan.seed`` unless given)."""
+        return self.plan.seed if self._seed is None else self._seed
+
+    def _set_seed(self, seed: int) -> None:
+        self._seed = seed
+
+    def _epoch_order(self, epoch: int) -> np.ndarray:
+        plan = self.plan
+        idx = np.repeat(np.arange(plan.n_samples, dtype=np.int64), plan.draw(epoch))
+        if self.shuffle:
+            idx = np.random.default_rng([self.seed, epoch, 2]).permutation(idx)
+        return idx
+
+    def class_totals(self, epoch: int | None = None) -> pd.Series:
+        """Class totals of one epoch over all ranks (padding included, dropped tail excluded).
+
+        With ``num_replicas=1`` (or an epoch size divisible by it) these equal
+        ``plan.class_totals(plan.draw(epoch))``.
+
+        Parameters
+        ----------
+        epoch : int, default=None
+            The epoch; ``None`` means the one set by :meth:`set_epoch`.
+
+        Returns
+        -------
+        pandas.Series
+            Indexed by class name.
+
+        Examples
+        --------
+        >>> import curate
+        >>> from curate.balance import BalancePlan
+        >>> t = curate.LabelTable.from_labels([["a"], ["a"], ["b"]])
+        >>> plan = BalancePlan.from_multiplicity(t, [1, 0, 2])
+        >>> curate.BalancedSampler(plan).class_totals(0).to_dict()
+        {'a': 1, 'b': 2}
+        """
+        epoch = self.epoch if epoch is None else _check_epoch(epoch, self._owner)
+        x = np.bincount(self.epoch_indices(epoch), minlength=self.plan.n_samples)
+        return self.plan.class_totals(x).rename(f"epoch {epoch}")
+
+    def __repr__(self) -> str:
+        return (
+            f"BalancedSampler(plan={self._plan!r}, num_replicas={self.num_replicas}, "
+            f"rank={self.rank}, shuffle={self.shuffle}, seed={self._seed}, "
+            f"drop_last={self.drop_last})"
+        )
+
+
+class WeightedSampler(_EpochShardSampler):
+    """Draw indices with probability proportional to ``weights``, sharded across DDP ranks.
+
+    A drop-in for :class:`torch.utils.data.WeightedRandomSampler` (same first three
+    arguments) that adds DDP sharding, mid-epoch resume and a seed, and has no limit on the
+    number of categories (``torch.multinomial`` refuses more than 2^24).
+
+    * ``replacement=True``: ``num_samples`` independent draws by inverse-CDF sampling,
+      ``searchsorted(cumsum(weights), u)``, with ``u`` drawn as sorted uniforms (normalised
+      exponential spacings) so the search is cache-friendly, then shuffled.
+    * ``replacement=False``: weighted sampling without replacement by Efraimidis–Spirakis keys
+      ``E_i / w_i`` (``E_i`` standard exponential); the ``num_samples`` smallest keys, in
+      increasing order, have the distribution of successive draws without replacement, as
+      ``torch.multinomial(..., replacement=False)``.
+
+    All ranks draw the same global epoch from ``numpy.random.default_rng([seed, epoch, 3])``
+    and take their shard of it, as :class:`BalancedSampler` does.
+
+    .. warning::
+        Call :meth:`set_epoch` before each epoch, with the same epoch on every rank; otherwise
+        every epoch repeats the draws of epoch 0.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_samples,)
+        Non-negative finite weights (need not sum to one), at least one positive.
+    num_samples : int
+        Indices per epoch over all ranks (per rank: ``ceil(num_samples / num_replicas)``,
+        or ``floor`` with ``drop_last``).
+    replacement : bool, default=True
+        Draw with replacement; ``False`` needs ``num_samples`` <= the number of positive
+        weights.
+    seed : int, default=0
+        Seeds every epoch's draw; must be the same on every rank.
+    num_replicas : int, default=None
+        Number of ranks; ``None`` reads ``torch.distributed`` when initialised, else 1.
+    rank : int, default=None
+        This process's rank; ``None`` reads ``torch.distributed`` when initialised, else 0.
+    drop_last : bool, default=False
+        Pad by wrapping around (``False``) or drop the tail (``True``) to split evenly.
+
+    See Also
+    --------
+    BalancedSampler : per-epoch redraws of a balancing plan.
+
+    Examples
+    --------
+    >>> from curate import WeightedSampler
+    >>> s = WeightedSampler([0.1, 0.0, 0.9], 8, seed=0)
+    >>> idx = list(s)
+    >>> len(idx), 1 in idx
+    (8, False)
+    >>> WeightedSampler([1.0, 1.0, 2.0], 3, replacement=False, seed=0).epoch_indices(0).size
+    3
+    """
+
+    def __init__(
+        self,
+        weights: Sequence[float] | np.ndarray | torch.Tensor,
+        num_samples: int,
+        replacement: bool = True,
+        *,
+        seed: int = 0,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+        drop_last: bool = False,
+    ) -> None:
+        owner = "WeightedSampler"
+        check_param("num_samples", num_samples, [Interval(int, 1, None)], owner)
+        check_param("replacement", replacement, [_Bool()], owner)
+        check_param("seed", seed, [Interval(int, 0, None)], owner)
+        super().__init__(num_replicas=num_replicas, rank=rank, drop_last=drop_last, owner=owner)
+        self.weights = _check_weights(weights)
+        self.num_samples = int(num_samples)
+        self.replacement = bool(replacement)
+        self._seed = int(seed)
+        n_pos = int(np.count_nonzero(self.weights))
+        if not self.replacement and self.num_samples > n_pos:
+            raise CurateValueError(
+                f"num_samples={self.num_samples} exceeds the {n_pos} positive weights; "
+                "without replacement each index is drawn at most once: lower num_samples "
+                "or use replacement=True"
+            )
+        self._cdf: np.ndarray | None = None
+
+    @property
+    def seed(self) -> int:
+        """The seed of every epoch's draw."""
+        return self._seed
+
+    def _set_seed(self, seed: int) -> None:
+        self._seed = seed
+
+    def _epoch_order(self, epoch: int) -> np.ndarray:
+        rng = np.random.default_rng([self._seed, epoch, 3])
+        m = self.num_samples
+        if not self.replacement:
+            with np.errstate(divide="ignore"):
+                keys = rng.standard_exponential(len(self.weights)) / self.weights
+            top = np.argpartition(keys, m - 1)[:m] if m < len(keys) else np.arange(len(keys))
+            return top[np.argsort(keys[top], kind="stable")]
+        if self._cdf is None:
+            self._cdf = np.cumsum(self.weights)
+        cdf = self._cdf
+        spacings = np.cumsum(rng.standard_exponential(m + 1))
+        u = spacings[:m] * (cdf[-1] / spacings[m])  # sorted uniforms on (0, total)
+        idx = np.searchsorted(cdf, u, side="right")
+        np.minimum(idx, len(cdf) - 1, out=idx)
+        return rng.permutation(idx)
+
+    def __repr__(self) -> str:
+        return (
+            f"WeightedSampler(n_weights={len(self.weights)}, num_samples={self.num_samples}, "
+            f"replacement={self.replacement}, seed={self._seed}, "
+            f"num_replicas={self.num_replicas}, rank={self.rank}, drop_last={self.drop_last})"
+        )
+
+
+def _check_weights(weights: Any) -> np.ndarray:
+    if isinstance(weights, torch.Tensor):
+        weights = weights.detach().cpu().numpy()
+    try:
+        w = np.array(weights, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise CurateTypeError(
+            f"weights must be a 1-D sequence of numbers; got {type(weights).__name__}"
+        ) from exc
+    if w.ndim != 1 or w.size == 0:
+        raise CurateValueError(
+            f"weights must be a non-empty 1-D sequence (one weight per sample); got shape {w.shape}"
+        )
+    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+    if bad.size:
+        i = int(bad[0])
+        raise CurateValueError(
+            f"weights[{i}] is {w[i].tolist()}; weights must be finite and >= 0"
+        )
+    if not w.any():
+        raise CurateValueError("weights are all zero; at least one weight must be positive")
+    w.flags.writeable = False
+    return w

@@ -1,0 +1,319 @@
+"""Readers on small files written into tmp_path (well-formed and malformed), and count_labels."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from curate import count_labels
+from curate.exceptions import CurateValueError
+from curate.io import (
+    read_coco,
+    read_conll,
+    read_conll_sentences,
+    read_labels,
+    read_table,
+    read_voc,
+    read_yolo,
+)
+from curate.io._yolo import _parse_yaml_names
+from curate.labels import LabelTable
+from curate.stats import _compute_counts, _merge_counts, _update_values
+
+
+# ---------------------------------------------------------------- COCO
+def _coco(tmp_path, doc, name="instances.json"):
+    p = tmp_path / name
+    p.write_text(json.dumps(doc) if not isinstance(doc, str) else doc)
+    return p
+
+
+COCO = {
+    "images": [{"id": 10}, {"id": 11}, {"id": 12}],
+    "categories": [{"id": 3, "name": "car"}, {"id": 1, "name": "person"}],
+    "annotations": [
+        {"image_id": 10, "category_id": 1}, {"image_id": 10, "category_id": 1},
+        {"image_id": 12, "category_id": 3, "iscrowd": 1}, {"image_id": 12, "category_id": 1},
+    ],
+}
+
+
+def test_read_coco(tmp_path):
+    t = read_coco(_coco(tmp_path, COCO))
+    assert t.classes == ("person", "car")  # category id order
+    assert t.sample_ids.tolist() == [10, 11, 12]
+    assert t.matrix.toarray().tolist() == [[2, 0], [0, 0], [1, 1]]  # image 11 is empty
+    assert read_coco(_coco(tmp_path, COCO), iscrowd="exclude").counts.tolist() == [3, 0]
+    assert read_coco(_coco(tmp_path, COCO), iscrowd="only").counts.tolist() == [0, 1]
+    assert read_labels(_coco(tmp_path, COCO)).counts.tolist() == [3, 1]
+
+
+@pytest.mark.parametrize(("doc", "match"), [
+    ("{not json", r"is not valid JSON"),
+    ([1, 2], r"holds a JSON list"),
+    ({"images": [], "categories": [], "annotations": []}, r"has no images \(0 samples\)"),
+    ({"categories": []}, r"has no 'images' list"),
+    ({**COCO, "annotations": [{"image_id": 99, "category_id": 1}]},
+     r"annotations\[0\] has image_id 99, not an id in 'images'"),
+    ({**COCO, "annotations": [{"image_id": 10, "category_id": 7}]},
+     r"annotations\[0\] has category_id 7, not an id in categories=\[1, 3\]"),
+    ({**COCO, "annotations": [{"image_id": 10}]}, r"annotations\[0\] has no 'category_id'"),
+    ({**COCO, "categories": [{"id": 1}]}, r"categories\[0\] has no 'name' field"),
+])
+def test_read_coco_errors(tmp_path, doc, match):
+    with pytest.raises(CurateValueError, match=match):
+        read_coco(_coco(tmp_path, doc))
+
+
+def test_read_coco_bad_option_and_missing_file(tmp_path):
+    with pytest.raises(CurateValueError, match=r"'iscrowd' parameter of read_coco"):
+        read_coco(_coco(tmp_path, COCO), iscrowd="yes")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        read_coco(tmp_path / "nope.json")
+
+
+# ---------------------------------------------------------------- VOC
+def _voc_xml(*objects):
+    body = "".join(
+        f"<object><name>{n}</name><difficult>{d}</difficult><bndbox/></object>" for n, d in objects
+    )
+    return f"<annotation><filename>x.jpg</filename>{body}</annotation>"
+
+
+def test_read_voc(tmp_path):
+    ann = tmp_path / "Annotations"
+    ann.mkdir()
+    (ann / "000002.xml").write_text(_voc_xml(("dog", 0), ("dog", 0), ("cat", 1)))
+    (ann / "000001.xml").write_text(_voc_xml())
+    t = read_voc(tmp_path)  # VOC root with Annotations/
+    assert t.sample_ids.tolist() == ["000001", "000002"]
+    assert t.counts.to_dict() == {"dog": 2}
+    assert read_voc(ann, difficult=True).counts.to_dict() == {"cat": 1, "dog": 2}
+    assert read_labels(tmp_path).counts.to_dict() == {"dog": 2}
+
+
+@pytest.mark.parametrize(("xml", "match"), [
+    ("<annotation><object>", r"a.xml is not valid XML"),
+    ("<annotation><object><difficult>0</difficult></object></annotation>",
+     r"a.xml: object 0 has no <name>"),
+    ("<annotation><object><name>a</name><difficult>x</difficult></object></annotation>",
+     r"has <difficult>x</difficult>; use 0 or 1"),
+])
+def test_read_voc_errors(tmp_path, xml, match):
+    (tmp_path / "a.xml").write_text(xml)
+    with pytest.raises(CurateValueError, match=match):
+        read_voc(tmp_path)
+
+
+def test_read_voc_empty_folder(tmp_path):
+    with pytest.raises(CurateValueError, match=r"holds no .xml files \(0 samples\)"):
+        read_voc(tmp_path)
+
+
+# ---------------------------------------------------------------- YOLO
+def _yolo(tmp_path):
+    lab = tmp_path / "labels" / "train"
+    lab.mkdir(parents=True)
+    (lab / "a.txt").write_text("0 0.5 0.5 0.1 0.1\n2 0.5 0.5 0.1 0.1\n0 0.1 0.1 0.1 0.1\n")
+    (lab / "b.txt").write_text("\n")
+    return tmp_path / "labels"
+
+
+@pytest.mark.parametrize("yaml_text", [
+    "path: x\nnames: [person, 'bi cycle', car]\n",
+    "names:\n  - person\n  - bi cycle\n  - car\nnc: 3\n",
+    "names:\n  0: person\n  1: \"bi cycle\"\n  2: car\n",
+])
+def test_read_yolo_data_yaml_forms(tmp_path, yaml_text):
+    (tmp_path / "data.yaml").write_text(yaml_text)
+    t = read_yolo(_yolo(tmp_path), data_yaml=tmp_path / "data.yaml")
+    assert t.classes == ("person", "bi cycle", "car")
+    assert t.matrix.toarray().tolist() == [[2, 0, 1], [0, 0, 0]]
+    assert t.sample_ids.tolist() == ["train/a", "train/b"]
+    assert _parse_yaml_names(yaml_text) in (["person", "bi cycle", "car"],
+                                            {0: "person", 1: "bi cycle", 2: "car"})
+
+
+def test_read_yolo_names_and_classes_txt(tmp_path):
+    labels = _yolo(tmp_path)
+    assert read_yolo(labels, names={0: "p", 1: "b", 2: "c"}).counts.tolist() == [2, 0, 1]
+    (labels / "classes.txt").write_text("p\nb\nc\n")
+    assert read_yolo(labels).classes == ("p", "b", "c")
+    assert read_labels(labels, format="yolo").n_samples == 2
+
+
+@pytest.mark.parametrize(("line", "match"), [
+    ("x 0.5 0.5 0.1 0.1", r"a.txt:1 starts with 'x', not an integer class id"),
+    ("5 0.5 0.5 0.1 0.1", r"a.txt has class id 5, not in names \(ids 0..2\)"),
+    ("1 0.5", r"a.txt:1 has 2 fields"),
+])
+def test_read_yolo_errors(tmp_path, line, match):
+    (tmp_path / "a.txt").write_text(line + "\n")
+    with pytest.raises(CurateValueError, match=match):
+        read_yolo(tmp_path, names=["a", "b", "c"])
+
+
+def test_read_yolo_needs_names(tmp_path):
+    (tmp_path / "a.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    with pytest.raises(CurateValueError, match="needs the class names"):
+        read_yolo(tmp_path)
+    (tmp_path / "data.yaml").write_text("nc: 2\n")
+    with pytest.raises(CurateValueError, match="has no 'names:'"):
+        read_yolo(tmp_path, data_yaml=tmp_path / "data.yaml")
+
+
+# ---------------------------------------------------------------- CoNLL
+CONLL = (
+    "-DOCSTART- -X- -X- O\n\n"
+    "EU NNP B-NP B-ORG\nrejects VBZ B-VP O\nGerman JJ B-NP B-MISC\ncall NN I-NP O\n\n"
+    "Peter NNP B-NP I-PER\nBlackburn NNP I-NP I-PER\n\t\n"
+    "-DOCSTART- -X- -X- O\n\nBRUSSELS NNP B-NP B-LOC\n"
+)
+
+
+def test_read_conll(tmp_path):
+    p = tmp_path / "train.txt"
+    p.write_text(CONLL)
+    tok = read_conll(p)
+    assert tok.n_samples == 3 and tok.background == "O"
+    assert tok.counts.to_dict() == {"B-LOC": 1, "B-MISC": 1, "B-ORG": 1, "I-PER": 2, "O": 2}
+    ent = read_conll(p, level="entity")  # I-PER start is repaired as seqeval does
+    assert ent.counts.to_dict() == {"LOC": 1, "MISC": 1, "ORG": 1, "PER": 1}
+    assert ent.background is None
+    sents = read_conll_sentences(p, columns=(0, 1, -1))
+    assert sents[1] == (["Peter", "Blackburn"], ["NNP", "NNP"], ["I-PER", "I-PER"])
+    assert len(read_conll_sentences(p, docstart=True)) == 5
+    assert read_labels(p, format="conll", level="entity").counts.sum() == 4
+
+
+def test_read_conll_errors(tmp_path):
+    p = tmp_path / "bad.conll"
+    p.write_text("John B-PER\nran\n")
+    with pytest.raises(CurateValueError, match=r"bad.conll:2 has 1 field\(s\)"):
+        read_conll(p)
+    p.write_text("John B-PER\nran Q-X\n")
+    with pytest.raises(CurateValueError, match=r"tags\[0\]\[1\] is 'Q-X'"):
+        read_conll(p)
+    p.write_text("\n\n")
+    with pytest.raises(CurateValueError, match=r"holds no sentences \(0 samples\)"):
+        read_conll(p)
+
+
+# ---------------------------------------------------------------- tabular
+def test_read_table_formats_agree(tmp_path):
+    labels = [["cat", "dog", "dog"], [], ["bird"]]
+    ids = ["a", "b", "c"]
+    pq.write_table(pa.table({"id": ids, "labels": labels}), tmp_path / "l.parquet")
+    pd.DataFrame({"id": ids, "labels": labels}).to_json(tmp_path / "l.jsonl", orient="records",
+                                                       lines=True)
+    (tmp_path / "l.csv").write_text("id,labels\na,cat|dog|dog\nb,\nc,bird\n")
+    ref = LabelTable.from_labels(labels, sample_ids=ids)
+    for t in (read_table(tmp_path / "l.parquet", id_column="id"),
+              read_table(tmp_path / "l.jsonl", column="labels", id_column="id"),
+              read_table(tmp_path / "l.csv", column="labels", id_column="id", delimiter="|"),
+              read_labels(tmp_path / "l.parquet", column="labels")):
+        assert t.classes == ref.classes and (t.matrix != ref.matrix).nnz == 0
+    assert read_table(tmp_path / "l.csv", id_column="id", delimiter="|").sample_ids[0] == "a"
+
+
+def test_read_table_scalar_csv(tmp_path):
+    (tmp_path / "y.csv").write_text("label\nb\na\nb\n")
+    t = read_table(tmp_path / "y.csv")
+    assert t.counts.to_dict() == {"a": 1, "b": 2} and t.level == "sample"
+
+
+@pytest.mark.parametrize(("content", "kwargs", "match"), [
+    ("x\n1\n", {"column": "labels"}, r"column 'labels' is not in t.csv \(columns: \['x'\]\)"),
+    ("x\n1\n", {}, r"has none of the usual label columns"),
+    ("label\na\n\n", {"column": "label", "format": "jsonl"}, r"is not valid JSONL"),
+    ("label\na\n", {"format": "xml"}, r"The 'format' parameter of read_table must be one of"),
+    ("id,label\n1,a\n2,\n", {}, r"frame\['label'\]\[1\] is missing"),
+    ("label\n", {}, r"frame\['label'\] is empty \(0 samples\)"),
+])
+def test_read_table_errors(tmp_path, content, kwargs, match):
+    (tmp_path / "t.csv").write_text(content)
+    with pytest.raises(CurateValueError, match=match):
+        read_table(tmp_path / "t.csv", **kwargs)
+
+
+@pytest.mark.parametrize(("name", "kwargs", "match"), [
+    ("a.xyz", {}, r"cannot tell the format of 'a.xyz'"),
+    ("a.csv", {"format": "excel"}, r"The 'format' parameter of read_labels must be one of"),
+    ("a.json", {"column": "x"}, r"column applies to parquet/csv/jsonl only"),
+])
+def test_read_labels_errors(tmp_path, name, kwargs, match):
+    (tmp_path / name).write_text("{}")
+    with pytest.raises(CurateValueError, match=match):
+        read_labels(tmp_path / name, **kwargs)
+
+
+# ---------------------------------------------------------------- streaming
+def test_count_labels_equals_whole_load(tmp_path, rng):
+    names = np.array([f"c{k}" for k in range(30)], dtype=object)
+    lengths = rng.integers(0, 7, size=3000)
+    flat = names[rng.zipf(1.6, size=lengths.sum()) % 30]
+    labels = np.split(flat, np.cumsum(lengths)[:-1])
+    tbl = pa.table({"labels": [list(x) for x in labels], "one": flat[: len(lengths)].tolist(),
+                    "num": rng.integers(0, 12, size=3000)})
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    pq.write_table(tbl.slice(0, 1000), folder / "part0.parquet", row_group_size=300)
+    pq.write_table(tbl.slice(1000), folder / "part1.parquet", row_group_size=700)
+    for column in ("labels", "one", "num"):
+        whole = LabelTable.from_frame(tbl, column).counts
+        whole = whole[whole > 0]
+        for batch_size in (1, 97, 100_000):
+            if batch_size == 1 and column != "labels":
+                continue
+            got = count_labels(folder, column=column, batch_size=batch_size, progress=False)
+            pd.testing.assert_series_equal(got, whole, check_names=False)
+
+
+@given(st.lists(st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=5), min_size=1,
+                max_size=40), st.integers(1, 10))
+def test_update_values_chunked_equals_one_shot(labels, n_chunks):
+    arr = pa.array(labels, type=pa.list_(pa.string()))
+    bounds = np.linspace(0, len(labels), n_chunks + 1).astype(int)
+    parts = [_update_values(arr.slice(a, b - a)) for a, b in itertools.pairwise(bounds)]
+    one = _update_values(arr)
+    assert _compute_counts(_merge_counts(parts)).to_dict() == \
+        _compute_counts(_merge_counts([one])).to_dict()
+    dict_arr = pa.ListArray.from_arrays(arr.offsets, arr.flatten().dictionary_encode())
+    assert _compute_counts(_update_values(dict_arr)).to_dict() == \
+        _compute_counts(_merge_counts([one])).to_dict()
+
+
+def test_count_labels_errors(tmp_path):
+    p = tmp_path / "x.parquet"
+    pq.write_table(pa.table({"l": [["a", None]]}), p)
+    with pytest.raises(CurateValueError, match="missing label"):
+        count_labels(p, column="l", progress=False)
+    with pytest.raises(CurateValueError, match=r"column 'm' is not in x.parquet"):
+        count_labels(p, column="m", progress=False)
+    with pytest.raises(CurateValueError, match=r"The 'batch_size' parameter of count_labels"):
+        count_labels(p, column="l", batch_size=0)
+    pq.write_table(pa.table({"l": pa.array([], type=pa.list_(pa.string()))}), p)
+    with pytest.raises(CurateValueError, match="has 0 rows"):
+        count_labels(p, column="l", progress=False)
+
+
+def test_bench_counting_quick_smoke(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_counting.py"
+    out = tmp_path / "counting.json"
+    subprocess.run([sys.executable, str(script), "--quick", "--out", str(out)], check=True,
+                   capture_output=True, cwd=tmp_path, timeout=300)
+    doc = json.loads(out.read_text())
+    assert doc["name"] == "counting" and doc["counts_equal"] is True
+    assert {r[0] for r in doc["tables"][0]["rows"]} == {"curate", "pandas"}
