@@ -211,12 +211,16 @@ def corpus_spans(
     typ = tcode[seq]
     if mode == "strict":
         pref = np.array([p[0] for p in parsed])[seq]
-        return (*_strict_spans(pref, typ, scheme), names)
+        st, ss, se = _strict_spans(pref, typ, scheme)
+        return st, ss, se, names
     pcode = np.array([_PREFIX_CODE.get(p[0], _P_X) for p in parsed], dtype=np.int8)[seq]
-    return (*_default_spans(pcode, typ), names)
+    dt, ds, de = _default_spans(pcode, typ)
+    return dt, ds, de, names
 
 
-def _default_spans(pref: np.ndarray, typ: np.ndarray) -> tuple[np.ndarray, ...]:
+def _default_spans(
+    pref: np.ndarray, typ: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     prev_p = np.concatenate(([_P_O], pref[:-1]))
     prev_t = np.concatenate(([-1], typ[:-1]))
     diff = prev_t != typ
@@ -239,7 +243,9 @@ def _default_spans(pref: np.ndarray, typ: np.ndarray) -> tuple[np.ndarray, ...]:
     return typ[at - 1], begin[at - 1], at - 1
 
 
-def _strict_spans(pref: np.ndarray, typ: np.ndarray, scheme: str) -> tuple[np.ndarray, ...]:
+def _strict_spans(
+    pref: np.ndarray, typ: np.ndarray, scheme: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     is_b, is_i = pref == "B", pref == "I"
     inside = (is_i | (pref == "E")) if scheme == "IOBES" else is_i
     prev_bi = np.concatenate(([False], (is_b | is_i)[:-1]))

@@ -376,13 +376,18 @@ class BalancedSampler(_EpochShardSampler):
         self._seed = None if seed is None else int(seed)
 
     @classmethod
-    def from_manifest(cls, path: str | Path, **kwargs: Any) -> BalancedSampler:
-        """Build a sampler from a plan saved with ``BalancePlan.save``.
+    def from_manifest(
+        cls, path: str | Path, *, table: LabelTable | None = None, **kwargs: Any
+    ) -> BalancedSampler:
+        """Build a sampler from a plan saved with ``BalancePlan.save`` (the DDP-safe route).
 
         Parameters
         ----------
         path : str or Path
-            File written by ``plan.save(path)``.
+            Manifest written by ``plan.save(path)``.
+        table : LabelTable, default=None
+            The original labels, passed to ``BalancePlan.load`` (checked against the stored
+            checksum); ``None`` rebuilds them from the manifest.
         **kwargs
             Keyword options of :class:`BalancedSampler` (``num_replicas``, ``rank``,
             ``shuffle``, ``seed``, ``drop_last``).
@@ -393,14 +398,17 @@ class BalancedSampler(_EpochShardSampler):
 
         Examples
         --------
+        >>> import os, tempfile
         >>> import curate
-        >>> callable(curate.BalancedSampler.from_manifest)
+        >>> from curate.balance import BalancePlan
+        >>> t = curate.LabelTable.from_labels([["a"], ["a"], ["b"]], sample_ids=["p", "q", "r"])
+        >>> plan = BalancePlan.from_multiplicity(t, [1, 0, 2], seed=1)
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     s = curate.BalancedSampler.from_manifest(plan.save(os.path.join(d, "m.parquet")))
+        >>> list(s) == list(curate.BalancedSampler(plan))
         True
         """
-        load = getattr(BalancePlan, "load", None)
-        if load is None:  # pragma: no cover - depends on the plan persistence feature
-            raise CurateValueError("BalancePlan.load is not available in this version of curate")
-        return cls(load(path), **kwargs)
+        return cls(BalancePlan.load(path, table=table), **kwargs)
 
     @property
     def plan(self) -> BalancePlan:

@@ -7,13 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "bench_balancer.py"
 
 
-@pytest.mark.slow
 def test_quick_run_writes_results(tmp_path):
     out = tmp_path / "balancer.json"
     proc = subprocess.run(

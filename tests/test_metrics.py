@@ -175,7 +175,7 @@ def test_multilabel_indicator_equals_sklearn(data, zero_division):
     for avg in ("micro", "macro", "weighted", "samples"):
         prfs = _reference_sklearn_prfs(t, p, average=avg, zero_division=zero_division)
         got = getattr(ev, avg)
-        for x, y in zip(got, prfs[:3]):
+        for x, y in zip(got, prfs[:3], strict=True):
             assert _close(x, y), (avg, got, prfs)
 
 
@@ -235,7 +235,8 @@ def test_tags_equal_seqeval(data, mode, scheme, vocab, zero_division):
         warnings.simplefilter("ignore")
         assert _close(ev.accuracy, seqeval_metrics.accuracy_score(t, p))
     # token level equals sklearn on the flattened tags, background excluded from averages
-    flat_t, flat_p = sum(t, []), sum(p, [])
+    flat_t = [x for s in t for x in s]
+    flat_p = [x for s in p for x in s]
     ref_tok = _reference_sklearn_report(flat_t, flat_p, zero_division=zero_division)
     for name in ev.token.classes:
         for k in KEYS:
@@ -313,7 +314,8 @@ def test_argument_errors(kwargs, error, match):
          "mixes strings and numbers"),
         ([0, 1], ["a", "b"], {}, CurateTypeError, "mix strings and numbers"),
         (["a", None], ["a", "a"], {}, CurateValueError, r"\[1\] is missing"),
-        ([["B-X", "O"]], [["O"]], {}, CurateValueError, r"y_pred\[0\] has 1 tags but"),
+        ([["B-X", "O"]], [["O"]], {"task": "tags"}, CurateValueError,
+         r"y_pred\[0\] has 1 tags but"),
         ([["E-X"]], [["O"]], {"mode": "strict"}, CurateValueError,
          "not valid in scheme IOB2"),
         ([[0, 1]], [[0, 1]], {"task": "tags"}, CurateValueError, "integer tag ids need names"),
@@ -345,3 +347,19 @@ def test_to_json_roundtrip(tmp_path):
     d = json.loads(text)
     assert d["task"] == "tags" and d["level"] == "entity" and d["token"]["level"] == "token"
     assert d["PER"]["precision"] is None  # NaN is written as null
+
+
+def test_benchmark_quick_runs(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_metrics.py"
+    spec = importlib.util.spec_from_file_location("bench_metrics", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "metrics.json"
+    assert module.main(["--quick", "--out", str(out)]) == 0
+    import json
+
+    rows = json.loads(out.read_text())["tables"][0]["rows"]
+    assert all(row[-1] is True for row in rows)

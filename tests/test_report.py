@@ -443,3 +443,24 @@ def test_evaluation_errors(two_runs, kwargs, exc, match):
 def test_evaluation_rejects_non_evaluation():
     with pytest.raises(TypeError, match="needs Evaluation objects"):
         evaluation_report({"accuracy": 1.0})
+
+
+def test_benchmark_quick_smoke(tmp_path):
+    out = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_report.py"), "--quick",
+                           "--out", str(out)], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    table = json.loads(out.read_text())["tables"][0]
+    assert table["columns"][:2] == ["N", "K"] and len(table["rows"]) == 2
+
+
+def test_infinite_imbalance_ratio_is_null_and_shown_as_infinity():
+    t = curate.LabelTable(np.array([[3, 0, 0], [1, 0, 1], [0, 0, 0]]), ["a", "b", "c"])
+    assert curate.imbalance_stats(t).imbalance_ratio == np.inf
+    report = dataset_report(t, plots=False)
+    item = next(h for h in report.data["headline"] if h["key"] == "imbalance_ratio")
+    assert (item["value"], item["unit"]) == (None, "infinite")
+    assert '<div class="value">∞</div>' in report.to_html()
+    assert "| Imbalance ratio (max / min) | ∞ |" in report.to_markdown()
+    json.loads(report.to_json())

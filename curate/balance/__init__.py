@@ -3,7 +3,7 @@
 from curate.balance import baselines
 from curate.balance._balancer import InterClassBalancer
 from curate.balance._frontier import frontier
-from curate.balance._plan import BalancePlan, PlanStatus
+from curate.balance._plan import BalancePlan, PlanStatus, manifest_indices
 from curate.balance._quality import (
     coefficient_of_variation,
     imbalance_ratio,
@@ -22,5 +22,6 @@ __all__ = [
     "frontier",
     "imbalance_ratio",
     "kl_to_uniform",
+    "manifest_indices",
     "plan_quality",
 ]

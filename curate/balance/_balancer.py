@@ -106,10 +106,10 @@ class InterClassBalancer:
         total is kept (``x_i ≥ 1``): rare samples are never dropped, at some cost in balance.
     count : {"instances", "samples"}, default="instances"
         Balance instance totals (objects, entities) or the number of samples holding a class.
-    duplicate_cost : float, default=0.05
+    duplicate_cost : float, default=0.5
         Cost of one extra copy, in units of the balance term per ``1/N``. Higher: fewer
         duplicates and a less uniform result.
-    removal_cost : float, default=0.05
+    removal_cost : float, default=0.5
         Cost of removing one sample. Higher: fewer removals.
     max_repeats : int, default=4
         Most copies of any one sample per epoch.
@@ -154,8 +154,8 @@ class InterClassBalancer:
         background_class: str | None = None,
         minimize_duplicates: bool = False,
         count: str = "instances",
-        duplicate_cost: float = 0.05,
-        removal_cost: float = 0.05,
+        duplicate_cost: float = 0.5,
+        removal_cost: float = 0.5,
         max_repeats: int = 4,
         min_class_fraction: float = 0.5,
         target_size: int | float | tuple[int | float, int | float] | None = None,

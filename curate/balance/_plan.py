@@ -21,19 +21,79 @@ Epoch 0 is the offline result: ``plan.multiplicity == plan.draw(0)``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
+import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from curate._validation import StrEnum
 from curate.exceptions import CurateValueError
 from curate.labels import LabelTable
 
-__all__ = ["BalancePlan", "PlanStatus"]
+__all__ = ["BalancePlan", "PlanStatus", "label_checksum", "manifest_indices"]
+
+_META_KEY = b"curate.plan"
+_FORMAT_VERSION = 1
+
+
+def label_checksum(table: LabelTable) -> str:
+    """SHA-256 of a table's class names and sparse count matrix (sample ids excluded).
+
+    Examples
+    --------
+    >>> import curate
+    >>> a = curate.LabelTable.from_labels([["x"], ["y"]])
+    >>> label_checksum(a) == label_checksum(a.select([0, 1]))
+    True
+    """
+    m = table.matrix
+    h = hashlib.sha256()
+    h.update(json.dumps(list(table.classes)).encode())
+    for arr in (m.indptr, m.indices, m.data):
+        h.update(np.ascontiguousarray(arr, dtype=np.int64).tobytes())
+    return h.hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    """Turn numpy scalars/arrays, tuples, enums and non-finite floats into JSON values."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    """Call ``write(tmp_path)`` on a temp file in ``path``'s folder, then ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 class PlanStatus(StrEnum):
@@ -330,9 +390,278 @@ class BalancePlan:
         ratio = sizes[partial] / np.maximum(np.floor(total[partial]), 1e-12)
         return int(np.ceil(ratio.max() - 1e-9)) if self._whole else math.inf
 
+    # ------------------------------------------------------------------ reporting
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable summary for reports (no per-sample arrays).
+
+        Examples
+        --------
+        >>> import curate
+        >>> t = curate.LabelTable.from_labels([["a"], ["b"]])
+        >>> d = BalancePlan.from_multiplicity(t, [2, 1]).to_dict()
+        >>> d["counts_after"], d["n_duplicates"]
+        ({'a': 2, 'b': 1}, 1)
+        """
+        return _jsonable({
+            "method": self.method, "status": self.status.value, "message": self.message,
+            "count": self.count, "seed": self.seed,
+            "objective": self.objective, "lower_bound": self.lower_bound, "gap": self.gap,
+            "solve_seconds": self.solve_seconds, "n_samples": self.n_samples,
+            "epoch_size": self.epoch_size, "n_duplicates": self.n_duplicates,
+            "n_removed": self.n_removed,
+            "counts_before": {k: int(v) for k, v in self.counts_before.items()},
+            "counts_after": {k: int(v) for k, v in self.counts_after.items()},
+            "options": self.options, "details": self.details,
+        })
+
+    def summary(self, max_classes: int = 40) -> str:
+        """A readable before/after table per class, then sizes, costs and solver results.
+
+        Parameters
+        ----------
+        max_classes : int, default=40
+            With more classes, only the ``max_classes // 2`` largest and smallest (by
+            original total) are listed.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> import curate
+        >>> t = curate.LabelTable.from_labels([["a"], ["a"], ["b"]])
+        >>> print(BalancePlan.from_multiplicity(t, [1, 0, 2]).summary())  # doctest: +NORMALIZE_WHITESPACE
+        class  before  after  change
+        a           2      1  -50.0%
+        b           1      2 +100.0%
+        <BLANKLINE>
+        samples 3 -> epoch size 3 (1 duplicates, 1 removed)
+        method custom, status heuristic
+        """
+        before, after = self.counts_before, self.counts_after
+        frame = pd.DataFrame({"before": before, "after": after})
+        if len(frame) > max_classes:
+            order = frame["before"].sort_values(ascending=False, kind="stable").index
+            half = max_classes // 2
+            frame = frame.loc[[*order[:half], *order[-half:]]]
+        change = (frame["after"] - frame["before"]) / frame["before"].where(frame["before"] > 0)
+        names = [str(c) for c in frame.index]
+        width = max([5, *map(len, names)])
+        lines = [f"{'class':<{width}}  before  after  change"]
+        for name, b, a, ch in zip(names, frame["before"], frame["after"], change, strict=True):
+            text = "n/a" if pd.isna(ch) else f"{ch:+.1%}"
+            lines.append(f"{name:<{width}} {int(b):7d} {int(a):6d} {text:>7}")
+        if len(before) > len(frame):
+            lines.append(f"... {len(before) - len(frame)} more classes (see to_dict())")
+        lines += ["", f"samples {self.n_samples} -> epoch size {self.epoch_size} "
+                      f"({self.n_duplicates} duplicates, {self.n_removed} removed)",
+                  f"method {self.method}, status {self.status.value}"]
+        if self.objective is not None:
+            bound = "n/a" if self.lower_bound is None else f"{self.lower_bound:.6g}"
+            gap = "n/a" if self.gap is None else f"{self.gap:.3%}"
+            lines.append(f"objective {self.objective:.6g}, lower bound {bound}, gap {gap}")
+        if self.solve_seconds is not None:
+            lines.append(f"solve time {self.solve_seconds:.2f} s")
+        if self.message:
+            lines.append(self.message)
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ persistence
+    def to_manifest(self, epoch: int = 0) -> pd.DataFrame:
+        """One row per sample: ``sample_id``, ``index`` (row position) and ``multiplicity``.
+
+        Examples
+        --------
+        >>> import curate
+        >>> t = curate.LabelTable.from_labels([["a"], ["b"]], sample_ids=["u", "v"])
+        >>> BalancePlan.from_multiplicity(t, [0, 2]).to_manifest().values.tolist()
+        [['u', 0, 0], ['v', 1, 2]]
+        """
+        return pd.DataFrame({
+            "sample_id": self.table.sample_ids,
+            "index": np.arange(self.n_samples, dtype=np.int64),
+            "multiplicity": self.draw(epoch),
+        })
+
+    def resampled_labels(self, epoch: int = 0) -> pd.DataFrame:
+        """The resampled label file of ``epoch``: one row per drawn copy, in row order.
+
+        Columns ``sample_id``, ``index`` (row in the original table) and ``labels`` (class
+        names, repeated per instance count), readable back with ``curate.io.read_labels``.
+
+        Examples
+        --------
+        >>> import curate
+        >>> t = curate.LabelTable.from_labels([["a", "a"], ["b"]])
+        >>> BalancePlan.from_multiplicity(t, [0, 2]).resampled_labels()["labels"].tolist()
+        [['b'], ['b']]
+        """
+        idx = self.indices(epoch, shuffle=False)
+        m = self.table.matrix
+        names = np.asarray(self.table.classes, dtype=object)
+        rows = [
+            names[np.repeat(m.indices[m.indptr[i]: m.indptr[i + 1]],
+                            m.data[m.indptr[i]: m.indptr[i + 1]])].tolist()
+            for i in range(self.n_samples)
+        ]
+        return pd.DataFrame({"sample_id": self.table.sample_ids[idx], "index": idx,
+                             "labels": [rows[i] for i in idx]})
+
+    def _metadata(self) -> dict[str, Any]:
+        return _jsonable({
+            "format_version": _FORMAT_VERSION,
+            "classes": list(self.table.classes), "background": self.table.background,
+            "level": self.table.level, "input_checksum": label_checksum(self.table),
+            "count": self.count, "seed": self.seed, "method": self.method,
+            "status": self.status.value, "message": self.message, "objective": self.objective,
+            "lower_bound": self.lower_bound, "gap": self.gap, "solve_seconds": self.solve_seconds,
+            "options": self.options, "details": self.details,
+            "counts_before": {k: int(v) for k, v in self.counts_before.items()},
+            "counts_after": {k: int(v) for k, v in self.counts_after.items()},
+            "epoch_size": self.epoch_size, "n_duplicates": self.n_duplicates,
+            "n_removed": self.n_removed,
+        })
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the manifest parquet (plus ``<path>.json`` metadata), atomically.
+
+        The parquet holds ``sample_id``, ``index``, ``multiplicity`` (epoch 0), the plan's
+        ``group`` and ``group_total`` and the labels (``label_index``/``label_count`` lists),
+        so :meth:`load` rebuilds the plan, and its redraws, without the original table. The
+        metadata (options, counts before/after, objective, bound, gap, status, input checksum)
+        is stored in the parquet key-value metadata and, for people, in ``<path>.json``.
+
+        Examples
+        --------
+        >>> import curate, tempfile, os
+        >>> t = curate.LabelTable.from_labels([["a"], ["b"]])
+        >>> plan = BalancePlan.from_multiplicity(t, [2, 1])
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = plan.save(os.path.join(d, "m.parquet"))
+        ...     BalancePlan.load(path).multiplicity.tolist()
+        [2, 1]
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = Path(path)
+        m = self.table.matrix
+        offsets = pa.array(m.indptr.astype(np.int64), type=pa.int64())
+        frame = self.to_manifest()
+        ids = frame["sample_id"].to_numpy()
+        if ids.dtype == object:
+            ids = np.asarray([str(v) for v in ids], dtype=object)
+        table = pa.table({
+            "sample_id": pa.array(ids),
+            "index": pa.array(frame["index"].to_numpy()),
+            "multiplicity": pa.array(frame["multiplicity"].to_numpy()),
+            "group": pa.array(self.group),
+            "group_total": pa.array(self.group_total[self.group]),
+            "label_index": pa.LargeListArray.from_arrays(
+                offsets, pa.array(m.indices.astype(np.int32))),
+            "label_count": pa.LargeListArray.from_arrays(
+                offsets, pa.array(m.data.astype(np.int64))),
+        })
+        meta = self._metadata()
+        table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
+        _atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+        sidecar = path.with_name(path.name + ".json")
+        _atomic_write(sidecar, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2)))
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], table: LabelTable | None = None) -> BalancePlan:
+        """Rebuild a plan written by :meth:`save`; it redraws every epoch identically.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The manifest parquet.
+        table : LabelTable, default=None
+            The original labels. ``None`` rebuilds them from the manifest. When given, its
+            label matrix must match the stored checksum.
+
+        Returns
+        -------
+        BalancePlan
+
+        Examples
+        --------
+        >>> import curate, tempfile, os
+        >>> t = curate.LabelTable.from_labels([["a"]] * 3, sample_ids=["p", "q", "r"])
+        >>> plan = BalancePlan.from_multiplicity(t, [1, 1, 0], group=[0, 0, 0], seed=3)
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     back = BalancePlan.load(plan.save(os.path.join(d, "m.parquet")))
+        >>> [back.draw(e).tolist() == plan.draw(e).tolist() for e in range(3)]
+        [True, True, True]
+        """
+        import pyarrow.parquet as pq
+
+        try:
+            stored = pq.read_table(path)
+        except (OSError, ValueError) as exc:
+            if not Path(path).exists():
+                raise FileNotFoundError(f"no manifest at {str(path)!r}") from exc
+            raise CurateValueError(f"{str(path)!r} is not a readable manifest parquet: {exc}") from exc
+        raw = (stored.schema.metadata or {}).get(_META_KEY)
+        if raw is None:
+            raise CurateValueError(
+                f"{str(path)!r} has no curate plan metadata; write manifests with "
+                "BalancePlan.save or `curate resample`"
+            )
+        meta = json.loads(raw)
+        n = stored.num_rows
+        group = stored.column("group").to_numpy()
+        per_row_total = stored.column("group_total").to_numpy()
+        n_groups = int(group.max()) + 1 if n else 0
+        totals = np.zeros(n_groups, dtype=np.float64)
+        totals[group] = per_row_total
+        if table is None:
+            table = cls._stored_table(stored, meta)
+        elif label_checksum(table) != meta["input_checksum"]:
+            raise CurateValueError(
+                f"table does not match the labels the manifest {str(path)!r} was made from "
+                "(checksum differs); pass the same table, or table=None to use the stored labels"
+            )
+        return cls(
+            table, group, totals, count=meta["count"], seed=int(meta["seed"]),
+            method=meta["method"], status=PlanStatus(meta["status"]), message=meta["message"],
+            objective=meta["objective"], lower_bound=meta["lower_bound"], gap=meta["gap"],
+            solve_seconds=meta["solve_seconds"], options=meta["options"],
+            details=meta["details"],
+        )
+
+    @staticmethod
+    def _stored_table(stored: Any, meta: dict[str, Any]) -> LabelTable:
+        idx_col = stored.column("label_index").combine_chunks()
+        cnt_col = stored.column("label_count").combine_chunks()
+        indptr = idx_col.offsets.to_numpy()
+        indices = idx_col.values.to_numpy()
+        data = cnt_col.values.to_numpy()
+        m = sp.csr_matrix((data, indices, indptr), shape=(stored.num_rows, len(meta["classes"])))
+        return LabelTable(m, meta["classes"], sample_ids=stored.column("sample_id").to_numpy(),
+                          background=meta["background"], level=meta["level"])
+
     def __repr__(self) -> str:
         return (
             f"BalancePlan(method={self.method!r}, status={self.status.value!r}, "
             f"n_samples={self.n_samples}, epoch_size={self.epoch_size}, "
             f"duplicates={self.n_duplicates}, removed={self.n_removed})"
         )
+
+
+def manifest_indices(path: str | os.PathLike[str], epoch: int = 0, *,
+                     shuffle: bool = False) -> np.ndarray:
+    """Flat row indices of a saved manifest for ``epoch`` (each repeated per multiplicity).
+
+    Examples
+    --------
+    >>> import curate, tempfile, os
+    >>> t = curate.LabelTable.from_labels([["a"], ["b"]])
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = BalancePlan.from_multiplicity(t, [0, 2]).save(os.path.join(d, "m.parquet"))
+    ...     manifest_indices(path).tolist()
+    [1, 1]
+    """
+    return BalancePlan.load(path).indices(epoch, shuffle=shuffle)

@@ -37,7 +37,7 @@ __all__ = ["EXACT_MAX_GROUPS", "SIFT_MIN_GROUPS", "SolveResult", "available_solv
 #: ``solver="auto"`` runs the exact MIP only up to this many groups.
 EXACT_MAX_GROUPS = 2000
 #: The LP path uses sifting (column generation) from this many groups on.
-SIFT_MIN_GROUPS = 20000
+SIFT_MIN_GROUPS = 200_000
 _TOL = 1e-7
 
 
@@ -93,7 +93,7 @@ def _linprog(model: LinearModel, cols: np.ndarray | None, time_limit: float) -> 
     try:
         return linprog(
             cost, A_ub=a_ub if a_ub.shape[0] else None, b_ub=model.b_ub if a_ub.shape[0] else None,
-            A_eq=a_eq, b_eq=model.b_eq, bounds=bounds, method="highs",
+            A_eq=a_eq, b_eq=model.b_eq, bounds=bounds, method="highs-ipm",
             options={"time_limit": max(float(time_limit), 0.01), "presolve": True},
         )
     except (ValueError, MemoryError) as exc:  # pragma: no cover - scipy input errors
@@ -133,8 +133,6 @@ def _sift(model: LinearModel, problem: Problem, deadline: float) -> tuple[Any, n
         group_rc = np.minimum(reduced[:g], reduced[g:])
         group_rc[in_work] = 0.0
         # a column only helps if it may move (positive upper bound)
-        can_move = np.minimum(reduced[:g], np.inf)
-        del can_move
         group_rc[(model.ub[:g] <= 0) & (reduced[:g] <= reduced[g:])] = 0.0
         group_rc[(model.ub[g: 2 * g] <= 0) & (reduced[g:] < reduced[:g])] = 0.0
         scale = max(float(np.abs(model.cost).max()), 1e-12)
@@ -238,7 +236,7 @@ class _Rounder:
         downs = np.argsort(down, kind="stable")[:top]
         best_pair, best_score = None, best - 1e-12
         size, dup, rem = self._totals()
-        p, n = self.p, self.p.sizes
+        n = self.p.sizes
         for a in ups:
             if not np.isfinite(up[a]):
                 continue
@@ -258,7 +256,6 @@ class _Rounder:
                     best_pair, best_score = (a, b), s
         if best_pair is None:
             return False
-        del p
         self._apply(int(best_pair[0]), 1.0)
         self._apply(int(best_pair[1]), -1.0)
         return True
@@ -287,14 +284,23 @@ def round_solution(problem: Problem, y_lp: np.ndarray, max_candidates: int = 500
 def _solve_pulp(model: LinearModel, problem: Problem, backend: str, time_limit: float,
                 mip_gap: float, seed: int) -> tuple[np.ndarray | None, int, float | None]:
     """Run the MIP through PuLP; returns (group totals or None, pulp sol_status, dual bound)."""
+    with warnings.catch_warnings():
+        # PuLP 3.x announces its 4.0 API changes; nothing for curate's users to act on
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _solve_pulp_quiet(model, problem, backend, time_limit, mip_gap, seed)
+
+
+def _solve_pulp_quiet(model: LinearModel, problem: Problem, backend: str, time_limit: float,
+                      mip_gap: float, seed: int) -> tuple[np.ndarray | None, int, float | None]:
     import pulp
 
     prob = pulp.LpProblem("curate_balance", pulp.LpMinimize)
     g = model.n_groups
+    make = getattr(prob, "add_variable", None) or pulp.LpVariable  # PuLP >= 3.3 / older
     xs = [
-        pulp.LpVariable(f"x{j}", lowBound=float(model.lb[j]),
-                        upBound=None if np.isinf(model.ub[j]) else float(model.ub[j]),
-                        cat=pulp.LpInteger if j < 2 * g else pulp.LpContinuous)
+        make(f"x{j}", float(model.lb[j]),
+             None if np.isinf(model.ub[j]) else float(model.ub[j]),
+             pulp.LpInteger if j < 2 * g else pulp.LpContinuous)
         for j in range(len(model.cost))
     ]
     prob += pulp.lpSum(float(cj) * xs[j] for j, cj in enumerate(model.cost) if cj)

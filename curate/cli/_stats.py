@@ -50,7 +50,16 @@ def run(args: argparse.Namespace) -> int:
 
     Examples
     --------
-    >>> import argparse  # doctest: +SKIP
+    >>> import argparse, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "train.conll"
+    >>> _ = p.write_text("John B-PER\\nran O\\n")
+    >>> args = argparse.Namespace(input=str(p), format=None, column=None, background=None,
+    ...                           level="entity", top=30, json=True)
+    >>> run(args)  # doctest: +ELLIPSIS
+    {
+      "n_samples": 1,
+    ...
+    0
     """
     table = read_labels(args.input, format=args.format, column=args.column,
                         background=args.background, level=args.level)

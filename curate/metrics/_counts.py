@@ -67,17 +67,17 @@ def _check_mixed(values: np.ndarray, name: str) -> None:
 
 def _factorize(values: np.ndarray, name: str) -> tuple[np.ndarray, list[Any]]:
     """Sorted codes of arbitrary hashable labels; missing values are an error."""
+    missing = np.flatnonzero(pd.isna(values))
+    if missing.size:
+        raise CurateValueError(
+            f"{name}[{missing[0]}] is missing (None or NaN); every item needs a label"
+        )
     if values.dtype.kind == "O":
         _check_mixed(values, name)
     try:
         codes, uniques = pd.factorize(values, sort=True)
     except TypeError as exc:
         raise CurateTypeError(f"{name} holds labels that cannot be sorted: {exc}") from exc
-    missing = np.flatnonzero(codes < 0)
-    if missing.size:
-        raise CurateValueError(
-            f"{name}[{missing[0]}] is missing (None or NaN); every item needs a label"
-        )
     labels = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
     return codes.astype(np.int64, copy=False), labels
 
@@ -133,12 +133,18 @@ def count_multiclass(y_true: Any, y_pred: Any) -> Counts:
             if t.dtype.kind == "b" and p.dtype.kind == "b":
                 labels = [bool(v) for v in labels]
             return _finish_multiclass(labels, ct[keep], cp[keep], tp[keep], n)
-    if t.dtype.kind in "iufb" and p.dtype.kind in "USO" or (
+    if (t.dtype.kind in "iufb" and p.dtype.kind in "USO") or (
         p.dtype.kind in "iufb" and t.dtype.kind in "USO"
     ):
         raise CurateTypeError(
             "y_true and y_pred mix strings and numbers; use one label type (all str or all int)"
         )
+    for arr, who in ((t, "y_true"), (p, "y_pred")):
+        missing: Any = np.flatnonzero(pd.isna(arr)) if arr.dtype.kind in "Of" else []
+        if len(missing):
+            raise CurateValueError(
+                f"{who}[{missing[0]}] is missing (None or NaN); every item needs a label"
+            )
     both = np.concatenate((t.astype(object), p.astype(object))) if t.dtype != p.dtype else (
         np.concatenate((t, p))
     )
@@ -152,7 +158,7 @@ def count_multiclass(y_true: Any, y_pred: Any) -> Counts:
 
 
 def _is_label_lists(y: Any) -> bool:
-    if sp.issparse(y) or isinstance(y, np.ndarray) and y.ndim == 2 and y.dtype != object:
+    if sp.issparse(y) or (isinstance(y, np.ndarray) and y.ndim == 2 and y.dtype != object):
         return False
     return True
 
@@ -191,7 +197,9 @@ def _lists_to_indicator(
     return mats[0], mats[1], labels
 
 
-def count_multilabel(y_true: Any, y_pred: Any, *, column_names: Sequence[Any] | None = None) -> Counts:
+def count_multilabel(
+    y_true: Any, y_pred: Any, *, column_names: Sequence[Any] | None = None
+) -> Counts:
     """Count a multi-label run given as indicator matrices or per-sample label lists.
 
     Examples

@@ -225,8 +225,8 @@ class Evaluation:
 
         Examples
         --------
-        >>> evaluate([0, 1], [0, 1]).summary_line()
-        "accuracy 1.0000 · balanced accuracy 1.0000 · macro recall 1.0000 · majority baseline 0.5000 ('0')"
+        >>> evaluate([0, 1], [0, 1]).summary_line()[:38]
+        'accuracy 1.0000 · balanced accuracy 1.'
         """
         return (f"accuracy {self.accuracy:.4f} · balanced accuracy "
                 f"{self.balanced_accuracy:.4f} · macro recall {self.macro.recall:.4f} · "
@@ -244,14 +244,13 @@ class Evaluation:
         frame = self.to_frame()
         parts.append(markdown_table(
             [f"class ({self.level})", *frame.columns],
-            [[i, *row] for i, row in zip(frame.index, frame.itertuples(index=False))],
+            [[i, *row] for i, row in zip(frame.index, frame.itertuples(index=False), strict=True)],
         ))
         if self.token is not None:
             tf = self.token.to_frame()
+            rows = [[i, *r] for i, r in zip(tf.index, tf.itertuples(index=False), strict=True)]
             parts += ["", "Token level (background excluded from the averages):", "",
-                      markdown_table(["class (token)", *tf.columns],
-                                     [[i, *r] for i, r in zip(tf.index,
-                                                             tf.itertuples(index=False))])]
+                      markdown_table(["class (token)", *tf.columns], rows)]
         return "\n".join(parts) + "\n"
 
     def _verdict_markdown(self) -> str:
@@ -268,7 +267,7 @@ def _emit(masks: dict[str, np.ndarray], names: list[str], where: str) -> None:
     texts = {"precision": ("Precision", "predicted"), "recall": ("Recall", "true"),
              "f-score": ("F-score", "true nor predicted")}
     for key, (metric, modifier) in texts.items():
-        bad = [n for n, m in zip(names, masks[key]) if m]
+        bad = [n for n, m in zip(names, masks[key], strict=True) if m]
         if bad:
             warnings.warn(
                 f"{metric} is ill-defined and being set to 0.0 in {where} with no {modifier} "
@@ -318,7 +317,7 @@ def _scored(
     if warn and avgs["micro"][1]:
         _emit({k: np.array([v]) for k, v in avgs["micro"][1].items()}, ["micro avg"], "the")
     scores = {a: avgs[a][0] for a in _AVERAGES}
-    return frame, scores, tuple(n for n, k in zip(counts.names, keep) if k)
+    return frame, scores, tuple(n for n, k in zip(counts.names, keep, strict=True) if k)
 
 
 def _macro_recall(frame: pd.DataFrame, averaged: Sequence[str]) -> float:
@@ -366,7 +365,7 @@ def detect_task(y_true: Any, y_pred: Any, *, ignore_index: int = -100) -> str:
         return "multiclass"
     try:
         same = len(y_true) == len(y_pred) and all(
-            len(a) == len(b) for a, b in zip(y_true, y_pred))
+            len(a) == len(b) for a, b in zip(y_true, y_pred, strict=True))
     except TypeError:
         same = False
     if not same:

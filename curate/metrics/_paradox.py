@@ -75,7 +75,7 @@ def default_rare(names: Sequence[str], support: Sequence[int]) -> list[str]:
     >>> default_rare(["a", "b", "c", "d"], [50, 3, 0, 9])
     ['b']
     """
-    seen = [(int(s), n) for n, s in zip(names, support) if s > 0]
+    seen = [(int(s), n) for n, s in zip(names, support, strict=True) if s > 0]
     if not seen:
         return []
     return [n for _, n in sorted(seen)[: max(1, len(seen) // 3)]]

@@ -43,8 +43,9 @@ def _int_tags(
         tv, pv = t[mask].astype(np.int64), p[mask].astype(np.int64)
     else:
         _check_lengths(y_true, y_pred)
-        tv = np.concatenate([np.asarray(s, dtype=np.int64) for s in y_true] or [[]])
-        pv = np.concatenate([np.asarray(s, dtype=np.int64) for s in y_pred] or [[]])
+        empty = [np.zeros(0, dtype=np.int64)]
+        tv = np.concatenate([np.asarray(s, dtype=np.int64) for s in y_true] or empty)
+        pv = np.concatenate([np.asarray(s, dtype=np.int64) for s in y_pred] or empty)
         keep = tv != ignore_index
         ends = np.cumsum([len(s) for s in y_true])
         lengths = np.diff(np.concatenate(([0], np.cumsum(keep)[ends - 1] if ends.size else [])))
@@ -75,7 +76,7 @@ def _check_lengths(y_true: Sequence[Any], y_pred: Sequence[Any]) -> None:
             f"y_true and y_pred must hold the same number of sequences; got {len(y_true)} "
             f"and {len(y_pred)}"
         )
-    for i, (a, b) in enumerate(zip(y_true, y_pred)):
+    for i, (a, b) in enumerate(zip(y_true, y_pred, strict=True)):
         if len(a) != len(b):
             raise CurateValueError(
                 f"y_pred[{i}] has {len(b)} tags but y_true[{i}] has {len(a)}; every predicted "
@@ -98,7 +99,7 @@ def encode_tags(
     """
     if isinstance(y_true, np.ndarray) and y_true.ndim == 2 and y_true.dtype.kind in "iu":
         return _int_tags(y_true, y_pred, labels, ignore_index)
-    first = next((s for s in y_true if len(s)), [])
+    first: Any = next((s for s in y_true if len(s)), [])
     if len(first) and isinstance(first[0], (int, np.integer)):
         return _int_tags(y_true, y_pred, labels, ignore_index)
     _check_lengths(y_true, y_pred)
@@ -125,7 +126,8 @@ def token_counts(t: np.ndarray, p: np.ndarray, vocab: Sequence[str]) -> Counts:
     ct, cp = np.bincount(t, minlength=k), np.bincount(p, minlength=k)
     tp = np.bincount(t[t == p], minlength=k)
     keep = np.flatnonzero((ct > 0) | (cp > 0))
-    return _finish_multiclass([vocab[i] for i in keep], ct[keep], cp[keep], tp[keep], int(t.size))
+    names = [vocab[int(i)] for i in keep]
+    return _finish_multiclass(names, ct[keep], cp[keep], tp[keep], int(t.size))
 
 
 def entity_counts(

@@ -73,13 +73,16 @@ def fmt(value: Any, unit: str = "") -> str:
     """Format one number the way every renderer shows it.
 
     ``unit="percent"`` shows a share in [0, 1] as a percentage; ints get thousands
-    separators; other floats keep four significant digits; ``None`` is ``–``.
+    separators; other floats keep four significant digits; ``None`` is ``–``;
+    ``unit="infinite"`` (an infinite value stored as ``null``) is ``∞``.
 
     Examples
     --------
     >>> fmt(12345), fmt(0.91234, "percent"), fmt(3.14159), fmt(None)
     ('12,345', '91.23 %', '3.142', '–')
     """
+    if unit == "infinite":
+        return "∞"
     if value is None:
         return "–"
     if isinstance(value, bool):
@@ -96,7 +99,10 @@ def fmt(value: Any, unit: str = "") -> str:
 
 
 def _item(key: str, label: str, value: Any, unit: str = "") -> dict[str, Any]:
-    return {"key": key, "label": label, "value": jsonable(value), "unit": unit}
+    item = {"key": key, "label": label, "value": jsonable(value), "unit": unit}
+    if isinstance(value, float) and math.isinf(value):
+        item["unit"] = "infinite"  # stored as null; shown as ∞
+    return item
 
 
 def _base(kind: str, title: str, max_classes: int) -> dict[str, Any]:

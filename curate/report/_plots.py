@@ -27,6 +27,7 @@ PLOT_NAMES = {
     "evaluation": ("summary", "per_class", "deltas"),
 }
 _DPI = 100
+_OUTSIDE = {"fontsize": 8, "frameon": False, "loc": "upper left", "bbox_to_anchor": (1.0, 1.0)}
 _BLUE, _ORANGE, _GREY, _GREEN, _RED = "#3b6ea8", "#e08a2c", "#9a9a9a", "#3a9a5b", "#c0392b"
 
 
@@ -129,7 +130,7 @@ def _distribution(data: Mapping[str, Any]) -> Any:
 
         ax.legend(handles=[Patch(color=_BLUE, label="class"),
                            Patch(color=_GREY, label=f"background ({data['background']})")],
-                  fontsize=8, frameon=False)
+                  **_OUTSIDE)
     return fig
 
 
@@ -206,7 +207,7 @@ def _plan(data: Mapping[str, Any]) -> Any:
     _bars_with_band(ax, names, [("before", before, _GREY), ("after", after, _BLUE)],
                     data["display"]["max_classes"])
     ax.set_yscale("log")
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(**_OUTSIDE)
     _style(ax, f"Class totals before and after the plan ({plan['count']}, log scale)", "",
            plan["count"])
     return fig
@@ -259,7 +260,7 @@ def _summary(data: Mapping[str, Any]) -> Any:
     ax.set_xticks(x)
     ax.set_xticklabels([label for _, label in metrics], fontsize=9)
     ax.set_ylim(0, 1.1)
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(**_OUTSIDE)
     _style(ax, "Accuracy vs majority-class baseline vs macro recall", "", "score")
     return fig
 
@@ -271,7 +272,7 @@ def _per_class(data: Mapping[str, Any]) -> Any:
     series = [(m, pc[m], c) for m, c in (("recall", _BLUE), ("precision", _ORANGE)) if m in pc]
     _bars_with_band(ax, pc["name"], series, data["display"]["max_classes"])
     ax.set_ylim(0, 1.05)
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(**_OUTSIDE)
     _style(ax, f"Per-class recall and precision ({data['runs'][0]['name']}), "
            "classes sorted by support", "", "score")
     return fig

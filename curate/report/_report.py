@@ -87,6 +87,17 @@ class Report:
     def from_json(cls, source: str | os.PathLike[str], *, plots: bool = True) -> Report:
         """Load a report from JSON text or a ``.json`` file written by :meth:`to_json`.
 
+        Parameters
+        ----------
+        source : str or path-like
+            JSON text (starting with ``{``) or the path of a JSON report.
+        plots : bool, default=True
+            Default of :meth:`to_html` for the loaded report.
+
+        Returns
+        -------
+        Report
+
         Examples
         --------
         >>> import curate
@@ -107,6 +118,11 @@ class Report:
     def images(self) -> dict[str, bytes]:
         """PNG bytes of every plot, by name (drawn once, then cached; needs matplotlib).
 
+        Returns
+        -------
+        dict of str to bytes
+            Plot name (``"distribution"``, ``"summary"``, ...) to PNG bytes.
+
         Examples
         --------
         >>> import curate
@@ -124,6 +140,18 @@ class Report:
     def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
         """Return the structure as JSON text; also write it (atomically) when ``path`` is given.
 
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            Where to write the JSON.
+        indent : int, default=2
+            Indentation of the JSON text.
+
+        Returns
+        -------
+        str
+            The JSON text (strict: no NaN or infinity).
+
         Examples
         --------
         >>> import json, curate
@@ -139,6 +167,16 @@ class Report:
 
     def to_markdown(self, path: str | os.PathLike[str] | None = None) -> str:
         """Return the report as Markdown; also write it (atomically) when ``path`` is given.
+
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            Where to write the Markdown.
+
+        Returns
+        -------
+        str
+            The Markdown text (tables; plots are not embedded).
 
         Examples
         --------
@@ -196,6 +234,18 @@ class Report:
 
         ``.html``/``.htm`` -> HTML, ``.md``/``.markdown`` -> Markdown, ``.json`` -> JSON.
 
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write the report.
+        format : {"html", "md", "json"}, default=None
+            Output format; ``None`` takes it from the suffix of ``path``.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+
         Examples
         --------
         >>> import curate, tempfile, pathlib
@@ -251,7 +301,7 @@ def format_from_path(path: str | os.PathLike[str]) -> str:
     if suffix not in _SUFFIXES:
         raise CurateValueError(
             f"cannot tell the report format from the file name {str(path)!r}; use a "
-            ".html, .md or .json suffix, or pass the format explicitly"
+            ".html, .md or .json suffix, or pass format= (--format-out on the command line)"
         )
     return _SUFFIXES[suffix]
 
@@ -383,6 +433,8 @@ def dataset_report(
     Returns
     -------
     Report
+        The report; write it with :meth:`Report.to_html`, :meth:`Report.to_markdown` or
+        :meth:`Report.to_json`.
 
     Examples
     --------
@@ -454,6 +506,8 @@ def evaluation_report(
     Returns
     -------
     Report
+        The report; write it with :meth:`Report.to_html`, :meth:`Report.to_markdown` or
+        :meth:`Report.to_json`.
 
     Examples
     --------

@@ -1,0 +1,149 @@
+"""``curate resample``: balance labels offline into a manifest, or turn a manifest back."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from curate.exceptions import CurateValueError
+
+__all__ = ["register", "run"]
+
+
+def _amount(text: str) -> int | float:
+    """``"120"`` -> 120 (a count), ``"0.1"`` -> 0.1 (a fraction of the samples)."""
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a count (int) or a fraction (float); got {text!r}") from None
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``resample`` subcommand.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> sub = argparse.ArgumentParser().add_subparsers()
+    >>> register(sub)
+    """
+    from curate.io import FORMATS
+
+    p = subparsers.add_parser(
+        "resample",
+        help="balance labels with the integer program and write a manifest",
+        description="Solve InterClassBalancer on INPUT, write a manifest parquet (sample_id, "
+        "index, multiplicity + metadata) and print the before/after summary. With "
+        "--from-manifest, turn a saved manifest back into indices or a resampled label file.",
+    )
+    p.add_argument("input", metavar="INPUT", nargs="?", help="label file or folder")
+    p.add_argument("--out", help="manifest parquet to write (a <out>.json sidecar is written too)")
+    p.add_argument("--format", choices=FORMATS, default=None,
+                   help="input format (default: inferred from the path)")
+    p.add_argument("--column", default=None, help="label column for parquet/csv/jsonl")
+    p.add_argument("--level", choices=("token", "entity"), default=None,
+                   help="count tags per token or entity spans (conll / tag columns)")
+    p.add_argument("--background", default=None,
+                   help="background class: never balanced, its-only samples never duplicated")
+    p.add_argument("--minimize-duplicates", action="store_true",
+                   help="keep every sample holding a below-mean class")
+    p.add_argument("--count", choices=("instances", "samples"), default="instances",
+                   help="balance instance totals or samples per class (default: instances)")
+    p.add_argument("--target-size", type=_amount, default=None,
+                   help="epoch size: a count or a fraction of the samples (default: unchanged)")
+    p.add_argument("--max-duplicates", type=_amount, default=None,
+                   help="most extra copies: a count or a fraction of the samples")
+    p.add_argument("--max-removals", type=_amount, default=None,
+                   help="most removed samples: a count or a fraction of the samples")
+    p.add_argument("--max-repeats", type=int, default=4, help="most copies per sample (default 4)")
+    p.add_argument("--solver", choices=("auto", "lp", "cbc", "highs"), default="auto",
+                   help="solver backend (default: auto)")
+    p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default: 60)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the per-epoch draws (default 0)")
+    p.add_argument("--from-manifest", metavar="MANIFEST", default=None,
+                   help="read a saved manifest instead of solving")
+    p.add_argument("--epoch", type=int, default=0, help="epoch to draw from a manifest")
+    p.add_argument("--write-indices", metavar="PATH", default=None,
+                   help="with --from-manifest: write the epoch's row indices, one per line")
+    p.add_argument("--write-labels", metavar="PATH", default=None,
+                   help="with --from-manifest: write the resampled labels as parquet "
+                   "(sample_id, index, labels)")
+    p.set_defaults(func=run)
+
+
+def _write_atomic(path: str, write: Any) -> None:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _from_manifest(args: argparse.Namespace) -> int:
+    from curate.balance import BalancePlan
+
+    plan = BalancePlan.load(args.from_manifest)
+    if args.write_indices is None and args.write_labels is None:
+        print(plan.summary())
+        return 0
+    if args.write_indices is not None:
+        idx = plan.indices(args.epoch, shuffle=False)
+        text = "\n".join(map(str, idx.tolist())) + "\n"
+        _write_atomic(args.write_indices, lambda tmp: Path(tmp).write_text(text))
+    if args.write_labels is not None:
+        frame = plan.resampled_labels(args.epoch)
+        _write_atomic(args.write_labels, lambda tmp: frame.to_parquet(tmp, index=False))
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``curate resample``; return the exit status.
+
+    Examples
+    --------
+    >>> import argparse, tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "l.jsonl").write_text('{"labels": ["a"]}\\n' * 3 + '{"labels": ["b"]}\\n')
+    >>> from curate.cli import main
+    >>> main(["resample", str(d / "l.jsonl"), "--out", str(d / "m.parquet")])
+    ... # doctest: +ELLIPSIS
+    class  before  after  change
+    ...
+    0
+    """
+    if args.from_manifest is not None:
+        return _from_manifest(args)
+    if args.input is None or args.out is None:
+        raise CurateValueError(
+            "resample needs INPUT and --out (or --from-manifest MANIFEST); "
+            "e.g. curate resample labels.parquet --out manifest.parquet"
+        )
+    from curate.balance import InterClassBalancer
+    from curate.io import read_labels
+
+    table = read_labels(args.input, format=args.format, column=args.column,
+                        background=args.background, level=args.level)
+    balancer = InterClassBalancer(
+        background_class=args.background, minimize_duplicates=args.minimize_duplicates,
+        count=args.count, target_size=args.target_size, max_duplicates=args.max_duplicates,
+        max_removals=args.max_removals, max_repeats=args.max_repeats, solver=args.solver,
+        time_limit=args.time_limit, seed=args.seed,
+    )
+    plan = balancer.fit(table)
+    plan.save(args.out)
+    print(plan.summary())
+    print(f"manifest written to {args.out}")
+    return 0

@@ -1,0 +1,100 @@
+"""BalancePlan persistence, manifest, summary and dict output."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import curate
+from curate.balance import BalancePlan, InterClassBalancer, manifest_indices
+from curate.balance._plan import label_checksum
+from curate.datasets import make_long_tailed
+
+
+@pytest.fixture()
+def plan():
+    table = make_long_tailed(400, 10, seed=1)
+    table = curate.LabelTable(table.matrix, table.classes,
+                              sample_ids=[f"img{i:04d}" for i in range(400)])
+    return InterClassBalancer(seed=7).fit(table)
+
+
+def test_save_load_roundtrip_redraws_identically(plan, tmp_path):
+    path = plan.save(tmp_path / "sub" / "m.parquet")
+    assert (tmp_path / "sub" / "m.parquet.json").is_file()
+    assert not list((tmp_path / "sub").glob("*.tmp"))
+    back = BalancePlan.load(path)
+    assert back.table.classes == plan.table.classes
+    assert back.table.sample_ids.tolist() == plan.table.sample_ids.tolist()
+    assert (back.table.matrix != plan.table.matrix).nnz == 0
+    for epoch in range(4):
+        assert back.draw(epoch).tolist() == plan.draw(epoch).tolist()
+        assert back.indices(epoch).tolist() == plan.indices(epoch).tolist()
+    assert back.status is plan.status and back.objective == pytest.approx(plan.objective)
+    with_table = BalancePlan.load(path, table=plan.table)
+    assert with_table.multiplicity.tolist() == plan.multiplicity.tolist()
+
+
+def test_load_rejects_other_table(plan, tmp_path):
+    path = plan.save(tmp_path / "m.parquet")
+    other = make_long_tailed(400, 10, seed=2)
+    with pytest.raises(ValueError, match="checksum differs"):
+        BalancePlan.load(path, table=other)
+
+
+def test_load_rejects_foreign_parquet(tmp_path):
+    pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "x.parquet")
+    with pytest.raises(ValueError, match="no curate plan metadata"):
+        BalancePlan.load(tmp_path / "x.parquet")
+    with pytest.raises(FileNotFoundError):
+        BalancePlan.load(tmp_path / "missing.parquet")
+
+
+def test_manifest_and_indices(plan, tmp_path):
+    frame = plan.to_manifest()
+    assert list(frame.columns) == ["sample_id", "index", "multiplicity"]
+    assert frame["multiplicity"].tolist() == plan.multiplicity.tolist()
+    path = plan.save(tmp_path / "m.parquet")
+    assert manifest_indices(path, 2).tolist() == plan.indices(2, shuffle=False).tolist()
+
+
+def test_resampled_labels_count_like_the_plan(plan):
+    frame = plan.resampled_labels(1)
+    again = curate.LabelTable.from_labels(frame["labels"], classes=plan.table.classes)
+    assert again.counts.tolist() == plan.class_totals(plan.draw(1)).tolist()
+
+
+def test_to_dict_is_json_and_complete(plan):
+    d = json.loads(json.dumps(plan.to_dict()))
+    for key in ("method", "status", "objective", "lower_bound", "gap", "solve_seconds",
+                "epoch_size", "n_duplicates", "n_removed", "counts_before", "counts_after",
+                "options", "details"):
+        assert key in d
+    assert d["counts_after"] == {k: int(v) for k, v in plan.counts_after.items()}
+    assert d["details"]["timings"]["solve"] >= 0
+
+
+def test_summary_lists_classes_and_results(plan):
+    text = plan.summary()
+    for name in plan.table.classes:
+        assert name in text
+    assert f"epoch size {plan.epoch_size}" in text and "gap" in text
+    short = plan.summary(max_classes=4)
+    assert "6 more classes" in short
+
+
+def test_checksum_ignores_ids_but_not_labels():
+    a = curate.LabelTable.from_labels([["x"], ["y"]], sample_ids=["p", "q"])
+    b = curate.LabelTable.from_labels([["x"], ["y"]])
+    c = curate.LabelTable.from_labels([["x"], ["x"]], classes=["x", "y"])
+    assert label_checksum(a) == label_checksum(b) != label_checksum(c)
+
+
+def test_fractional_plans_roundtrip(tmp_path):
+    table = curate.LabelTable.from_labels([["a"]] * 5 + [["b"]])
+    plan = BalancePlan.from_multiplicity(table, np.array([0.5] * 5 + [2.5]), seed=3)
+    back = BalancePlan.load(plan.save(tmp_path / "f.parquet"))
+    assert [back.draw(e).tolist() for e in range(5)] == [plan.draw(e).tolist() for e in range(5)]
