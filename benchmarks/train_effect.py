@@ -47,7 +47,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, peak_rss_mb, print_table, write_results  # noqa: E402
+from _common import RESULTS, peak_rss_mb, print_table, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("CURATE_DATASETS", ROOT.parent / "shared" / "datasets"))
@@ -159,28 +159,54 @@ def load_yeast(budget: Budget) -> Task:
 
 PAD, UNK = 0, 1
 MAX_WORD_LEN = 20
+SHAPES = ("pad", "lower", "title", "upper", "mixed", "digit", "mention", "hashtag", "url", "other")
+
+
+def word_shape(token: str) -> int:
+    """Casing / Twitter shape of a token (the word vocabulary is lower-cased)."""
+    if token.startswith("@") and len(token) > 1:
+        shape = "mention"
+    elif token.startswith("#") and len(token) > 1:
+        shape = "hashtag"
+    elif token.lower().startswith(("http", "www.")):
+        shape = "url"
+    elif any(ch.isdigit() for ch in token):
+        shape = "digit"
+    elif not any(ch.isalpha() for ch in token):
+        shape = "other"
+    elif token.islower():
+        shape = "lower"
+    elif token.isupper():
+        shape = "upper"
+    elif token[0].isupper() and token[1:].islower():
+        shape = "title"
+    else:
+        shape = "mixed"
+    return SHAPES.index(shape)
 
 
 class CharWordBiLSTM(nn.Module):
-    """Word embedding ⊕ char-CNN word vector → BiLSTM → per-token tag logits."""
+    """Word embedding ⊕ word shape ⊕ char-CNN word vector → BiLSTM → per-token tag logits."""
 
     def __init__(self, n_words: int, n_chars: int, n_tags: int, *, word_dim: int = 64,
-                 char_dim: int = 24, char_filters: int = 48, hidden: int = 64) -> None:
+                 shape_dim: int = 8, char_dim: int = 24, char_filters: int = 48,
+                 hidden: int = 64) -> None:
         super().__init__()
         self.word = nn.Embedding(n_words, word_dim, padding_idx=PAD)
+        self.shape = nn.Embedding(len(SHAPES), shape_dim, padding_idx=PAD)
         self.char = nn.Embedding(n_chars, char_dim, padding_idx=PAD)
         self.conv = nn.Conv1d(char_dim, char_filters, kernel_size=3, padding=1)
-        self.lstm = nn.LSTM(word_dim + char_filters, hidden, batch_first=True,
+        self.lstm = nn.LSTM(word_dim + shape_dim + char_filters, hidden, batch_first=True,
                             bidirectional=True)
-        self.drop = nn.Dropout(0.3)
+        self.drop = nn.Dropout(0.25)
         self.out = nn.Linear(2 * hidden, n_tags)
 
-    def forward(self, inputs: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> torch.Tensor:
-        words, chars, lengths = inputs  # (B, T), (B, T, L), (B,)
+    def forward(self, inputs: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        words, shapes, chars, lengths = inputs  # (B, T), (B, T), (B, T, L), (B,)
         b, t, ln = chars.shape
         c = self.char(chars.view(b * t, ln)).transpose(1, 2)  # (B*T, C, L)
         c = torch.relu(self.conv(c)).max(dim=2).values.view(b, t, -1)
-        h = self.drop(torch.cat([self.word(words), c], dim=-1))
+        h = self.drop(torch.cat([self.word(words), self.shape(shapes), c], dim=-1))
         packed = nn.utils.rnn.pack_padded_sequence(h, lengths.cpu(), batch_first=True,
                                                    enforce_sorted=False)
         out, _ = self.lstm(packed)
@@ -189,35 +215,38 @@ class CharWordBiLSTM(nn.Module):
 
 
 def _encode(sentences: Sequence[Sequence[str]], words: dict[str, int],
-            chars: dict[str, int]) -> list[tuple[np.ndarray, np.ndarray]]:
+            chars: dict[str, int]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     encoded = []
     for sent in sentences:
         w = np.array([words.get(tok.lower(), UNK) for tok in sent], dtype=np.int64)
+        h = np.array([word_shape(tok) for tok in sent], dtype=np.int64)
         c = np.zeros((len(sent), MAX_WORD_LEN), dtype=np.int64)
         for j, tok in enumerate(sent):
             ids = [chars.get(ch, UNK) for ch in tok[:MAX_WORD_LEN]]
             c[j, : len(ids)] = ids
-        encoded.append((w, c))
+        encoded.append((w, h, c))
     return encoded
 
 
-def _pad(items: list[tuple[np.ndarray, np.ndarray]], tags: list[np.ndarray] | None,
+def _pad(items: list[tuple[np.ndarray, np.ndarray, np.ndarray]], tags: list[np.ndarray] | None,
          device: torch.device, word_dropout: float = 0.0,
          rng: np.random.Generator | None = None) -> tuple[Any, torch.Tensor | None]:
-    lengths = np.array([len(w) for w, _ in items])
+    lengths = np.array([len(it[0]) for it in items])
     t = int(lengths.max())
     words = np.zeros((len(items), t), dtype=np.int64)
+    shapes = np.zeros((len(items), t), dtype=np.int64)
     chars = np.zeros((len(items), t, MAX_WORD_LEN), dtype=np.int64)
     target = np.full((len(items), t), -100, dtype=np.int64)
-    for i, (w, c) in enumerate(items):
+    for i, (w, h, c) in enumerate(items):
         words[i, : len(w)] = w
+        shapes[i, : len(w)] = h
         chars[i, : len(w)] = c
         if tags is not None:
             target[i, : len(w)] = tags[i]
     if word_dropout and rng is not None:  # teach the UNK embedding (test words are unseen)
         words[(rng.random(words.shape) < word_dropout) & (words > UNK)] = UNK
-    inputs = (torch.from_numpy(words).to(device), torch.from_numpy(chars).to(device),
-              torch.from_numpy(lengths))
+    inputs = (torch.from_numpy(words).to(device), torch.from_numpy(shapes).to(device),
+              torch.from_numpy(chars).to(device), torch.from_numpy(lengths))
     return inputs, (torch.from_numpy(target).to(device) if tags is not None else None)
 
 
@@ -373,6 +402,279 @@ def predict(task: Task, model: nn.Module, device: torch.device) -> list[list[str
             out.extend([task.classes[j] for j in np.flatnonzero(row)] for row in hits)
         else:
             pred = logits.argmax(-1).cpu().numpy()
-            lengths = inputs[2].numpy()
+            lengths = inputs[3].numpy()
             out.extend([task.classes[j] for j in pred[i, : lengths[i]]] for i in range(len(pred)))
     return out
+
+
+# ----------------------------------------------------------------------------- scoring
+def score(task: Task, y_pred: list[list[str]]) -> Any:
+    """``curate.evaluate`` of one run (rare classes fixed to the training rarest third)."""
+    import curate
+
+    if task.kind == "multilabel":
+        return curate.evaluate(task.y_true, y_pred, task="multilabel", labels=task.classes,
+                               rare=task.rare, zero_division=0)
+    return curate.evaluate(task.y_true, y_pred, task="tags", rare=task.rare, zero_division=0)
+
+
+def run_metrics(task: Task, ev: Any) -> dict[str, float]:
+    """The numbers of one run that the tables report."""
+    recall = ev.per_class["recall"]
+    out = {
+        "accuracy": float(ev.accuracy),
+        "micro_f1": float(ev.micro.f1),
+        "macro_f1": float(ev.macro.f1),
+        "rare_recall": float(np.mean([recall.get(c, 0.0) for c in task.rare])),
+    }
+    if ev.token is not None:
+        out["token_macro_f1"] = float(ev.token.macro.f1)
+    for c in task.rare:
+        out[f"recall[{c}]"] = float(recall.get(c, 0.0))
+    return out
+
+
+def mean_std(values: Sequence[float]) -> str:
+    """``mean ± std`` (sample std, ddof=1; 0 for a single seed), 3 decimals."""
+    arr = np.asarray(values, dtype=float)
+    std = float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
+    return f"{arr.mean():.3f} ± {std:.3f}"
+
+
+# ----------------------------------------------------------------------------- experiment
+@dataclass
+class Outcome:
+    """Everything measured on one dataset."""
+
+    task: Task
+    plan: Any
+    plan_seconds: float
+    runs: dict[str, list[dict[str, float]]]  # config -> one metrics dict per seed
+    evals: dict[str, Any]  # config -> Evaluation of the first seed
+    paradox: list[bool]  # verdict of every "none" seed
+    steps: int
+
+
+def run_dataset(name: str, budget: Budget, seeds: Sequence[int], configs: Sequence[str],
+                device: torch.device, log: Callable[[str], None]) -> Outcome:
+    task = LOADERS[name](budget)
+    t0 = time.perf_counter()
+    plan = make_plan(task, seed=0) if any(c.startswith("sampler") for c in configs) else None
+    plan_seconds = time.perf_counter() - t0
+    if plan is not None:
+        log(f"{name}: plan {plan.status} in {plan_seconds:.1f}s, epoch size {plan.epoch_size}, "
+            f"{plan.n_duplicates} duplicates, {plan.n_removed} removed")
+    runs: dict[str, list[dict[str, float]]] = {c: [] for c in configs}
+    evals: dict[str, Any] = {}
+    paradox: list[bool] = []
+    steps = 0
+    for config in configs:
+        for seed in seeds:
+            t0 = time.perf_counter()
+            model, steps = train_one(task, config, seed, budget, device, plan)
+            seconds = time.perf_counter() - t0
+            ev = score(task, predict(task, model, device))
+            metrics = run_metrics(task, ev) | {"train_seconds": seconds, "seed": seed}
+            runs[config].append(metrics)
+            evals.setdefault(config, ev)
+            if config == "none":
+                paradox.append(bool(ev.paradox.flagged))
+            log(f"{name} {config:<16} seed {seed}: macro-F1 {metrics['macro_f1']:.3f} "
+                f"rare recall {metrics['rare_recall']:.3f} ({seconds:.1f}s)")
+    return Outcome(task, plan, plan_seconds, runs, evals, paradox, steps)
+
+
+def best_balanced(outcome: Outcome) -> str | None:
+    """The balanced configuration with the highest mean macro-F1 (None if only 'none' ran)."""
+    scores = {c: np.mean([r["macro_f1"] for r in rs]) for c, rs in outcome.runs.items()
+              if c != "none" and rs}
+    return max(scores, key=lambda c: scores[c]) if scores else None
+
+
+def _plan_row(outcome: Outcome) -> list[Any]:
+    plan = outcome.plan
+    before, after = plan.counts_before, plan.counts_after
+    ratio = lambda s: float(s.max() / max(s.min(), 1))  # noqa: E731
+    return [outcome.task.name, str(plan.status), plan.n_samples, plan.epoch_size,
+            plan.n_duplicates, plan.n_removed, round(ratio(before), 2), round(ratio(after), 2),
+            round(outcome.plan_seconds, 2)]
+
+
+def tables_for(outcome: Outcome, budget: Budget, n_seeds: int) -> list[dict[str, Any]]:
+    task = outcome.task
+    ner = task.kind == "ner"
+    keys = ["accuracy", "micro_f1", "macro_f1", *(["token_macro_f1"] if ner else []),
+            "rare_recall"]
+    heads = (["token accuracy", "entity micro-F1", "entity macro-F1", "token macro-F1",
+              "rare-third entity recall"] if ner else
+             ["subset accuracy", "micro-F1", "macro-F1", "rare-third recall"])
+    rows, rare_rows = [], []
+    for config, rs in outcome.runs.items():
+        if not rs:
+            continue
+        rows.append([config, *(mean_std([r[k] for r in rs]) for k in keys),
+                     round(float(np.mean([r["train_seconds"] for r in rs])), 1)])
+        rare_rows.append([config, *(mean_std([r[f"recall[{c}]"] for r in rs])
+                                    for c in task.rare)])
+    what = ("MLP 103→128→14 (ReLU, dropout 0.3), sigmoid outputs, threshold "
+            f"{YEAST_THRESHOLD}; official train/test split" if not ner else
+            "word embedding (64) ⊕ char-CNN (24-dim chars, 48 filters) → BiLSTM (2×64) → "
+            "softmax over BIO tags, argmax decoding; trained on train, scored on test")
+    notes = (
+        f"{task.info}. {what}. Adam lr={budget.lr}, batch {budget.batch_size}, "
+        f"{budget.epochs} epochs = {outcome.steps} optimiser steps for every configuration "
+        f"(sampler epochs are cut to the same step count). Mean ± sample std over {n_seeds} "
+        "seed(s). Rare third = the ceil(K/3) classes with the fewest training "
+        f"{'entities' if ner else 'labels'}: {', '.join(task.rare)}. "
+        + ("Accuracy is token accuracy; F1 and recall are entity-level (seqeval default "
+           "mode); token macro-F1 averages the 12 B-/I- tags (O excluded)."
+           if ner else "Accuracy is subset (exact-match) accuracy; F1 is per label.")
+        + " Scores from curate.evaluate."
+    )
+    return [
+        {"title": f"{task.name}: test scores by training configuration",
+         "columns": ["config", *heads, "train s/run"], "rows": rows, "notes": notes},
+        {"title": f"{task.name}: recall of the rarest third of classes",
+         "columns": ["config", *task.rare], "rows": rare_rows,
+         "notes": "Per-class test recall, mean ± sample std over seeds."},
+    ]
+
+
+def verdict_table(outcomes: list[Outcome]) -> dict[str, Any]:
+    rows = []
+    for o in outcomes:
+        if "none" not in o.evals:
+            continue
+        ev = o.evals["none"]
+        best = best_balanced(o)
+        best_ev = o.evals.get(best) if best else None
+        rows.append([
+            o.task.name, f"{sum(o.paradox)}/{len(o.paradox)} seeds flagged",
+            "; ".join(ev.paradox.reasons) or "—",
+            best or "—",
+            "—" if best_ev is None else ("flagged" if best_ev.paradox.flagged else "not flagged"),
+        ])
+    return {"title": "Accuracy-paradox verdict of the unbalanced run",
+            "columns": ["dataset", "none: verdict", "none: reasons (first seed)",
+                        "best balanced (macro-F1)", "its verdict (first seed)"],
+            "rows": rows,
+            "notes": "curate.evaluate's verdict with its default thresholds and the rare "
+                     "classes above."}
+
+
+def comparison_table(outcomes: list[Outcome]) -> dict[str, Any] | None:
+    """``curate.compare(none, best)`` per class on the first seed."""
+    import curate
+
+    rows = []
+    for o in outcomes:
+        best = best_balanced(o)
+        if best is None or "none" not in o.evals:
+            continue
+        cmp = curate.compare(o.evals["none"], o.evals[best], names=("none", best))
+        pc = cmp.per_class
+        for cls in pc.index:
+            rows.append([o.task.name, str(cls), int(pc.loc[cls, "support_none"]),
+                         round(float(pc.loc[cls, "recall_none"]), 3),
+                         round(float(pc.loc[cls, f"recall_{best}"]), 3),
+                         round(float(pc.loc[cls, "recall_delta"]), 3),
+                         round(float(pc.loc[cls, "f1_delta"]), 3)])
+    if not rows:
+        return None
+    return {"title": "Per-class change, none → best balanced (curate.compare, first seed)",
+            "columns": ["dataset", "class", "support", "recall none", "recall best",
+                        "recall Δ", "F1 Δ"],
+            "rows": rows, "notes": "Entity types for wnut17_ner; labels for mulan_yeast."}
+
+
+def write_html(outcome: Outcome, html_dir: Path) -> Path | None:
+    """Evaluation report of the best balanced run against the unbalanced one (first seed)."""
+    from curate.report import evaluation_report
+
+    best = best_balanced(outcome)
+    if best is None or "none" not in outcome.evals:
+        return None
+    path = html_dir / f"train_effect_{outcome.task.name.split('_')[0]}.html"
+    report = evaluation_report(
+        outcome.evals[best], outcome.evals["none"], names=(best, "none"),
+        title=f"{outcome.task.name}: {best} vs none (seed {0})", max_classes=20,
+    )
+    report.to_html(path)
+    return path
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: 1 seed, 1 epoch, 300 training samples per dataset")
+    p.add_argument("--seeds", type=int, default=None, help="number of seeds (default 3; 1 quick)")
+    p.add_argument("--datasets", nargs="+", choices=DATASET_NAMES, default=list(DATASET_NAMES))
+    p.add_argument("--configs", nargs="+", choices=CONFIGS, default=list(CONFIGS))
+    p.add_argument("--device", default="cpu", help="torch device, e.g. cuda (default cpu)")
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="results JSON (default benchmarks/results/train_effect.json)")
+    p.add_argument("--html-dir", type=Path, default=None,
+                   help="where the HTML reports go (default docs/; with --quick the --out folder)")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    budgets = QUICK if args.quick else FULL
+    seeds = list(range(args.seeds if args.seeds else (1 if args.quick else 3)))
+    out = args.out or RESULTS / "train_effect.json"
+    html_dir = args.html_dir or (out.parent if args.quick else DOCS)
+    start = time.perf_counter()
+    outcomes = [run_dataset(name, budgets[name], seeds, args.configs, device,
+                            lambda m: print(m, flush=True)) for name in args.datasets]
+    total = time.perf_counter() - start
+    tables: list[dict[str, Any]] = []
+    for o in outcomes:
+        tables.extend(tables_for(o, budgets[o.task.name], len(seeds)))
+    tables.append(verdict_table(outcomes))
+    cmp = comparison_table(outcomes)
+    if cmp:
+        tables.append(cmp)
+    plans = [o for o in outcomes if o.plan is not None]
+    if plans:
+        tables.append({
+            "title": "What the sampler draws (InterClassBalancer plan on the training set)",
+            "columns": ["dataset", "status", "samples", "epoch size", "duplicated draws",
+                        "removed samples", "max/min class total before", "after", "solve s"],
+            "rows": [_plan_row(o) for o in plans],
+            "notes": "Balanced table: label instances (mulan_yeast), entity spans per "
+                     "sentence (wnut17_ner); default InterClassBalancer options, target size = "
+                     "training-set size."})
+    links = []
+    html_dir.mkdir(parents=True, exist_ok=True)
+    for o in outcomes:
+        path = write_html(o, html_dir)
+        if path is not None:
+            links.append({"title": f"Evaluation report, {o.task.name}", "path": str(path)})
+    for t in tables:
+        print_table(t["title"], t["columns"], t["rows"])
+    headline = {}
+    for o in outcomes:
+        best = best_balanced(o)
+        if best and "none" in o.runs:
+            headline[o.task.name] = {
+                k: {"macro_f1": mean_std([r["macro_f1"] for r in o.runs[k]]),
+                    "rare_recall": mean_std([r["rare_recall"] for r in o.runs[k]])}
+                for k in ("none", best)} | {"best": best}
+    extra = {
+        "wall_seconds": round(total, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
+        "device": str(device), "threads": args.threads, "seeds": seeds, "quick": args.quick,
+        "headline": headline, "links": links,
+        "runs": {o.task.name: o.runs for o in outcomes},
+    }
+    tables[0]["notes"] += f" Whole experiment: {total:.0f} s wall on {device}."
+    path = write_results("train_effect", tables, out=out, extra=extra)
+    print(f"\nwall time {total:.1f}s; wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

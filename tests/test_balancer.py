@@ -1,4 +1,4 @@
-"""InterClassBalancer: brute-force oracle, LP bounds, invariants, time-limit and infeasible paths."""
+"""InterClassBalancer: brute-force oracle, LP bounds, invariants, time-limit, infeasibility."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import curate
-from curate.balance import InterClassBalancer, PlanStatus
-from curate.balance import _solvers
+from curate.balance import InterClassBalancer, PlanStatus, _solvers
 from curate.balance._formulation import Problem, evaluate, signatures, violation
 from curate.datasets import make_long_tailed
 from curate.exceptions import InfeasibleError, SolverTimeLimitWarning
@@ -127,7 +126,7 @@ def test_minimize_duplicates_keeps_rare_and_spreads():
 def test_single_label_balances_exactly():
     table = curate.LabelTable.from_array(["a"] * 60 + ["b"] * 20 + ["c"] * 20)
     plan = InterClassBalancer(duplicate_cost=0.0, removal_cost=0.0).fit(table)
-    assert plan.counts_after.tolist() == [34, 33, 33] or plan.counts_after.max() - plan.counts_after.min() <= 1
+    assert plan.counts_after.max() - plan.counts_after.min() <= 1
     assert plan.status is PlanStatus.OPTIMAL
 
 
@@ -189,14 +188,16 @@ ROWS = [[3, 0], [3, 0], [0, 1], [0, 0]]
         ({"target_size": 100}, InfeasibleError, "target_size=100 .* max_repeats=4"),
         ({"target_size": 0, "minimize_duplicates": True}, InfeasibleError,
          "minimize_duplicates=True must keep"),
-        ({"target_size": 2, "max_removals": 1}, InfeasibleError, "max_removals=1 .* needs at least 2"),
+        ({"target_size": 2, "max_removals": 1}, InfeasibleError,
+         "max_removals=1 .* needs at least 2"),
         ({"target_size": 6, "max_duplicates": 1}, InfeasibleError, "max_duplicates=1"),
         ({"min_class_fraction": 1.0, "max_removals": 0, "max_duplicates": 0, "target_size": 3},
          InfeasibleError, "max_removals=0"),
         ({"max_repeats": 0}, ValueError, "The 'max_repeats' parameter of InterClassBalancer must "
          "be an int in the range \\[1, inf\\). Got 0 instead."),
         ({"duplicate_cost": -1.0}, ValueError, "'duplicate_cost' parameter"),
-        ({"solver": "gurobi"}, ValueError, "'solver' parameter of InterClassBalancer must be one of"),
+        ({"solver": "gurobi"}, ValueError,
+         "'solver' parameter of InterClassBalancer must be one of"),
         ({"count": "boxes"}, ValueError, "'count' parameter"),
         ({"target_size": "all"}, TypeError, "'target_size' parameter"),
         ({"target_size": (5, 2)}, ValueError, "lo <= hi"),

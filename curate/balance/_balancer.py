@@ -251,7 +251,9 @@ class InterClassBalancer:
                 f"The 'solver' parameter of {_OWNER} is {solver.value!r}, which is not installed "
                 f"here; available: {available_solvers()}. Install highspy for 'highs'"
             )
-        background = self.background_class if self.background_class is not None else table.background
+        background = self.background_class
+        if background is None:
+            background = table.background
         if background is not None:
             check_param("background_class", str(background), [Options(set(table.classes))], _OWNER)
         n = table.n_samples

@@ -77,7 +77,7 @@ class Signatures:
     @property
     def n_groups(self) -> int:
         """Number of distinct label vectors."""
-        return int(len(self.sizes))
+        return len(self.sizes)
 
 
 def signatures(matrix: sp.csr_matrix) -> Signatures:
@@ -175,7 +175,7 @@ class Problem:
     @property
     def n_groups(self) -> int:
         """Number of groups (integer variable pairs)."""
-        return int(len(self.sizes))
+        return len(self.sizes)
 
     @property
     def n_balanced(self) -> int:

@@ -431,7 +431,7 @@ class BalancePlan:
         --------
         >>> import curate
         >>> t = curate.LabelTable.from_labels([["a"], ["a"], ["b"]])
-        >>> print(BalancePlan.from_multiplicity(t, [1, 0, 2]).summary())  # doctest: +NORMALIZE_WHITESPACE
+        >>> print(BalancePlan.from_multiplicity(t, [1, 0, 2]).summary())
         class  before  after  change
         a           2      1  -50.0%
         b           1      2 +100.0%
@@ -603,7 +603,9 @@ class BalancePlan:
         except (OSError, ValueError) as exc:
             if not Path(path).exists():
                 raise FileNotFoundError(f"no manifest at {str(path)!r}") from exc
-            raise CurateValueError(f"{str(path)!r} is not a readable manifest parquet: {exc}") from exc
+            raise CurateValueError(
+                f"{str(path)!r} is not a readable manifest parquet: {exc}"
+            ) from exc
         raw = (stored.schema.metadata or {}).get(_META_KEY)
         if raw is None:
             raise CurateValueError(

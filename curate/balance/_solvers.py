@@ -146,7 +146,9 @@ def _sift(model: LinearModel, problem: Problem, deadline: float) -> tuple[Any, n
     return res, np.zeros(0), rounds  # pragma: no cover - sifting did not converge
 
 
-def _solve_lp(model: LinearModel, problem: Problem, time_limit: float) -> tuple[Any, np.ndarray, int]:
+def _solve_lp(
+    model: LinearModel, problem: Problem, time_limit: float
+) -> tuple[Any, np.ndarray, int]:
     deadline = time.perf_counter() + time_limit
     if model.n_groups >= SIFT_MIN_GROUPS:
         res, x, rounds = _sift(model, problem, deadline)
@@ -308,7 +310,8 @@ def _solve_pulp_quiet(model: LinearModel, problem: Problem, backend: str, time_l
         for r in range(mat.shape[0]):
             lo, hi = mat.indptr[r], mat.indptr[r + 1]
             expr = pulp.LpAffineExpression(
-                [(xs[j], float(v)) for j, v in zip(mat.indices[lo:hi], mat.data[lo:hi], strict=True)]
+                [(xs[j], float(v))
+                 for j, v in zip(mat.indices[lo:hi], mat.data[lo:hi], strict=True)]
             )
             prob += (expr == float(rhs[r])) if sense == "eq" else (expr <= float(rhs[r]))
     if backend == "cbc":
@@ -413,7 +416,7 @@ def solve(problem: Problem, *, solver: str = "auto", time_limit: float = 60.0,
         warnings.warn(
             f"The balancer hit time_limit={time_limit:g}s; returning the best plan found "
             f"(gap {gap:.2%}). Raise time_limit, or use solver='lp' to skip the exact MIP.",
-            SolverTimeLimitWarning, stacklevel=3,
+            SolverTimeLimitWarning, stacklevel=4,
         )
     return SolveResult(y, status, objective, lower, message, used, parts, timings, info)
 
@@ -425,7 +428,7 @@ def _fallback(problem: Problem, identity: np.ndarray, res: Any, timings: dict[st
     warnings.warn(
         f"The balancer returned the identity plan: {reason}. Raise time_limit or relax the "
         "options; filter SolverTimeLimitWarning to silence this.",
-        SolverTimeLimitWarning, stacklevel=3,
+        SolverTimeLimitWarning, stacklevel=4,
     )
     parts = evaluate(problem, identity)
     return SolveResult(identity, PlanStatus.FALLBACK, parts["objective"], None, reason, "none",
