@@ -4,8 +4,10 @@ Every number on the page is read from a results file; the page describes the mac
 file recorded, the command that made each table and its date. Files follow the shape written
 by ``benchmarks/_common.py::write_results``::
 
-    {"name", "command", "date", "machine": {...},
+    {"name", "command", "date", "machine": {...}, "description": str | [str, ...],
      "tables": [{"title", "columns", "rows", "notes"}], "links": [{"title", "path"}]}
+
+(``description`` and ``links`` are optional.)
 
 Anything else (another shape, a broken file) is rendered as a generic key/value table or a
 one-line note: the renderer never crashes on a results file.
@@ -30,7 +32,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 # Sections in this order; any other results file follows, sorted by name.
 ORDER = ("bench_counting", "counting", "bench_losses", "losses", "bench_balancer", "balancer",
-         "bench_sampler", "sampler", "bench_metrics", "metrics", "train_effect")
+         "bench_sampler", "sampler", "bench_metrics", "metrics", "bench_report", "report",
+         "train_effect")
 MACHINE_KEYS = ("cpu", "cores", "ram_gb", "gpu", "device", "versions")
 
 
@@ -74,8 +77,8 @@ def markdown_table(columns: list[Any], rows: list[Any]) -> str:
     return "\n".join(lines)
 
 
-def describe_machine(machine: Any) -> str:
-    """One line naming CPU, cores, RAM, GPU and library versions."""
+def describe_hardware(machine: Any) -> str:
+    """CPU, cores, RAM and GPU of a recorded machine (no library versions)."""
     if not isinstance(machine, dict) or not machine:
         return "machine not recorded"
     parts = []
@@ -88,13 +91,25 @@ def describe_machine(machine: Any) -> str:
     for key in ("gpu", "device"):
         if machine.get(key):
             parts.append(f"{key} {machine[key]}")
-    versions = machine.get("versions")
-    if isinstance(versions, dict) and versions:
-        parts.append(", ".join(f"{k} {v}" for k, v in versions.items()))
     extra = {k: v for k, v in machine.items() if k not in MACHINE_KEYS}
     if extra:
         parts.append(fmt(extra))
-    return "; ".join(parts)
+    return "; ".join(parts) or "machine not recorded"
+
+
+def describe_versions(machine: Any) -> str:
+    """``python 3.11.7, numpy 2.4.6, ...`` as recorded (empty when missing)."""
+    versions = machine.get("versions") if isinstance(machine, dict) else None
+    if not isinstance(versions, dict):
+        return ""
+    return ", ".join(f"{k} {v}" for k, v in versions.items())
+
+
+def describe_machine(machine: Any) -> str:
+    """Hardware and library versions in one line."""
+    versions = describe_versions(machine)
+    hardware = describe_hardware(machine)
+    return f"{hardware}; {versions}" if versions else hardware
 
 
 def _is_table(t: Any) -> bool:
@@ -114,11 +129,20 @@ def _section_tables(data: dict[str, Any]) -> list[str]:
                 out.append(f"{t['notes']}\n")
         return out
     # Unknown shape: every top-level key with a compact value.
-    skip = {"name", "command", "date", "machine", "links"}
+    skip = {"name", "command", "date", "machine", "links", "description"}
     rows = [[k, _compact(v)] for k, v in data.items() if k not in skip]
     out.append("Results file in an unrecognised shape; its top-level keys:\n")
     out.append(markdown_table(["key", "value"], rows) + "\n")
     return out
+
+
+def _description(text: Any) -> list[str]:
+    """Optional prose: a string is one paragraph, a list of strings a bullet list."""
+    if isinstance(text, str) and text.strip():
+        return [text.strip() + "\n"]
+    if isinstance(text, list) and text:
+        return ["\n".join(f"- {fmt(item)}" for item in text) + "\n"]
+    return []
 
 
 def _compact(value: Any, limit: int = 200) -> str:
@@ -160,11 +184,15 @@ def render_section(path: Path, out_dir: Path, shared_machine: str | None) -> str
             meta.append(f"Command: `{data['command']}`")
         if data.get("date"):
             meta.append(f"Date: {data['date']}")
-        machine = describe_machine(data.get("machine"))
-        if machine != shared_machine:
-            meta.append(f"Machine: {machine}")
+        hardware = describe_hardware(data.get("machine"))
+        if hardware != shared_machine:
+            meta.append(f"Machine: {hardware}")
+        versions = describe_versions(data.get("machine"))
+        if versions:
+            meta.append(f"Versions: {versions}")
         if meta:
             parts.append("  \n".join(meta) + "\n")
+        parts.extend(_description(data.get("description")))
         parts.extend(_section_tables(data))
         parts.extend(_links(data, out_dir))
         return "\n".join(parts)
@@ -184,11 +212,11 @@ def render(results: Path, out: Path) -> str:
     for f in files:
         try:
             data = json.loads(f.read_text(encoding="utf-8"))
-            machines.append(describe_machine(data.get("machine")) if isinstance(data, dict)
+            machines.append(describe_hardware(data.get("machine")) if isinstance(data, dict)
                             else None)
         except (OSError, ValueError):
             machines.append(None)
-    known = {m for m in machines if m}
+    known = {m for m in machines if m and m != "machine not recorded"}
     shared = known.pop() if len(known) == 1 else None
     head = [
         "# Benchmarks\n",
@@ -199,7 +227,8 @@ def render(results: Path, out: Path) -> str:
         "it and when.\n",
     ]
     if shared:
-        head.append(f"**Machine** (all sections): {shared}\n")
+        head.append(f"**Machine** (every section): {shared}. Library versions are listed per "
+                    "section, as each script recorded them.\n")
     elif known:
         head.append("The sections were measured on different machines; each names its own.\n")
     if not files:
@@ -213,6 +242,7 @@ def write_atomic(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
+    os.chmod(tmp, 0o644)  # mkstemp creates 0600; the page is a normal readable file
     os.replace(tmp, path)
 
 

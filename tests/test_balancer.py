@@ -34,6 +34,7 @@ def _brute_force(balancer: InterClassBalancer, table: curate.LabelTable) -> floa
         floor=problem.floor, size_lo=problem.size_lo, size_hi=problem.size_hi,
         max_duplicates=problem.max_duplicates, max_removals=problem.max_removals,
         duplicate_cost=problem.duplicate_cost, removal_cost=problem.removal_cost,
+        curvature=problem.curvature,
     )
     best = np.inf
     for x in itertools.product(range(balancer.max_repeats + 1), repeat=table.n_samples):

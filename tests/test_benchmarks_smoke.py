@@ -68,12 +68,14 @@ def test_fmt_cells(value: object, expected: str) -> None:
 def test_render_well_formed_results(tmp_path: Path) -> None:
     _write(tmp_path, "bench_demo", _results())
     _write(tmp_path, "train_effect", _results("train_effect", links=[
-        {"title": "Report", "path": str(tmp_path / "docs" / "r.html")}]))
+        {"title": "Report", "path": str(tmp_path / "docs" / "r.html")}],
+        description=["first finding", "second | finding"]))
     out = tmp_path / "docs" / "benchmarks.md"
     assert render_docs.main(["--results", str(tmp_path), "--out", str(out)]) == 0
     page = out.read_text(encoding="utf-8")
     # one machine for both files: described once in the header, not per section
-    assert page.count("Test CPU 3000; 2 cores; 24.0 GB RAM; python 3.11.0, torch 2.13.0") == 1
+    assert page.count("Test CPU 3000; 2 cores; 24.0 GB RAM") == 1
+    assert page.count("Versions: python 3.11.0, torch 2.13.0") == 2
     assert "Command: `python benchmarks/bench_demo.py --quick`" in page
     assert "Date: 2025-01-02T03:04:05+00:00" in page
     assert "| method | time s | ratio |" in page
@@ -81,6 +83,7 @@ def test_render_well_formed_results(tmp_path: Path) -> None:
     assert "| baseline\\|x | — | 3.5e-05 |" in page
     assert "Measured on a busy machine." in page
     assert "[Report](r.html)" in page
+    assert "- first finding\n- second \\| finding\n" in page
     # known names come in the fixed order: bench_demo (unknown) after train_effect
     assert page.index("## train_effect") < page.index("## bench_demo")
 
@@ -176,5 +179,8 @@ def test_train_effect_quick_through_runner(tmp_path: Path) -> None:
     for link in data["links"]:
         html = Path(link["path"])
         assert html.parent == tmp_path and html.read_text().lstrip().startswith("<!")
+    for ds in ("mulan_yeast", "wnut17_ner"):
+        said = [line for line in data["description"] if line.startswith(f"{ds}, ")]
+        assert len(said) == 4 and all("macro-F1" in line for line in said)
     page = (tmp_path / "benchmarks.md").read_text()
     assert "## train_effect" in page and "entity macro-F1" in page

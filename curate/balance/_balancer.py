@@ -46,6 +46,7 @@ _RULES: dict[str, list[Any]] = {
     "time_limit": [Interval(float, 0, None, closed="neither")],
     "mip_gap": [Interval(float, 0, 1)],
     "seed": [Interval(int, 0, None)],
+    "rotation": [Options({"signature", "presence"})],
 }
 
 
@@ -133,6 +134,14 @@ class InterClassBalancer:
         Relative gap at which the MIP stops, and under which an LP-rounded plan is optimal.
     seed : int, default=0
         Seeds the MIP and the member order of the plan's per-epoch draws.
+    rotation : {"signature", "presence"}, default="signature"
+        Which samples take turns across epochs in :meth:`BalancePlan.draw`.
+        ``"signature"``: only samples with identical label vectors, so every epoch has
+        exactly the planned class totals. ``"presence"``: samples holding the same set of
+        classes, so per-epoch *sample* totals stay exact and many more distinct samples
+        are seen over epochs, while *instance* totals drift from epoch to epoch (10–25 %
+        L1 on VOC/COCO-like data; see docs/balancer.md). With ``count="samples"`` both
+        are the same.
 
     Attributes
     ----------
@@ -165,6 +174,7 @@ class InterClassBalancer:
         time_limit: float = 60.0,
         mip_gap: float = 1e-3,
         seed: int = 0,
+        rotation: str = "signature",
     ) -> None:
         self.background_class = background_class
         self.minimize_duplicates = minimize_duplicates
@@ -180,11 +190,12 @@ class InterClassBalancer:
         self.time_limit = time_limit
         self.mip_gap = mip_gap
         self.seed = seed
+        self.rotation = rotation
 
     _PARAMS = (
         "background_class", "minimize_duplicates", "count", "duplicate_cost", "removal_cost",
         "max_repeats", "min_class_fraction", "target_size", "max_duplicates", "max_removals",
-        "solver", "time_limit", "mip_gap", "seed",
+        "solver", "time_limit", "mip_gap", "seed", "rotation",
     )
 
     def get_params(self) -> dict[str, Any]:
@@ -356,4 +367,5 @@ class InterClassBalancer:
             objective=result.objective, lower_bound=result.lower_bound, gap=result.gap,
             solve_seconds=timings["signature"] + timings.get("total", 0.0),
             options=self.get_params(), details=details,
+            rotation="presence" if self.rotation == "presence" else None,
         )

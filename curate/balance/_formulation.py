@@ -4,21 +4,38 @@ Samples with identical label vectors ("signatures") are interchangeable, so the 
 pair of integer variables per group ``g`` of ``n_g`` identical samples with class vector
 ``a_g``: ``r_g`` removed members and ``d_g`` extra copies, so the group appears
 ``y_g = n_g - r_g + d_g`` times. With ``B`` the balanced classes (non-background classes that
-occur), ``c⁰_k`` their original totals, ``S = Σ_{k∈B} c⁰_k`` and ``N`` the number of samples::
+occur), ``K = |B|``, ``c⁰_k`` their original totals, ``S = Σ_{k∈B} c⁰_k``, ``t⁰ = S / K`` the
+original mean class total and ``N`` the number of samples::
 
-    minimise   Σ_{k∈B} (p_k + m_k) / S  +  duplicate_cost · Σ_g d_g / N
-                                       +  removal_cost  · Σ_g r_g / N
+    minimise   (1/K) Σ_{k∈B} f((c_k - t) / t⁰)  +  duplicate_cost · Σ_g d_g / N
+                                                +  removal_cost  · Σ_g r_g / N
     subject to c_k = c⁰_k + Σ_g a_gk (d_g - r_g)        k ∈ B   (class totals)
-               c_k - t = p_k - m_k                      k ∈ B   (deviation from the mean)
-               |B| · t = Σ_{k∈B} c_k                            (t = mean class total)
+               c_k - t = Σ_s p_ks - Σ_s m_ks             k ∈ B   (deviation, in segments)
+               K · t = Σ_{k∈B} c_k                              (t = mean class total)
                size_lo ≤ N + Σ_g (d_g - r_g) ≤ size_hi          (target_size)
                Σ_g d_g ≤ max_duplicates,  Σ_g r_g ≤ max_removals
                c_k ≥ min_class_fraction · c⁰_k
-               0 ≤ r_g ≤ R_g,  0 ≤ d_g ≤ D_g,  p, m, t ≥ 0
+               0 ≤ r_g ≤ R_g,  0 ≤ d_g ≤ D_g,  0 ≤ p_ks, m_ks ≤ t⁰ (b_{s+1} - b_s),  t ≥ 0
+
+The deviation penalty ``f`` is convex and piecewise linear::
+
+    f(u) = |u| + curvature · q(|u|)
+
+where ``q`` interpolates ``u²`` linearly between the breakpoints ``b_0 = 0 < b_1 < …``
+(:data:`BREAKPOINTS`, in units of ``t⁰``: steps of 1/16 up to 1, 1/4 up to 4, 1 up to 16 and 4
+up to 64; beyond the last one ``q`` continues with the slope of its last segment). Segment
+``s`` (of ``p`` or ``m``) has the cost ``(1 + curvature · (b_s + b_{s+1})) / S`` per unit, so
+the slopes increase and the LP fills the segments in order: ``Σ_s cost_s · p_ks`` is exactly
+``f`` of the deviation, which makes the LP optimum a valid lower bound of the integer
+objective (:func:`evaluate` computes the same ``f``). With ``curvature = 0`` this is the plain
+L1 distance ``Σ_k |c_k - t| / S``; the quadratic part makes a deeper shortfall (or excess)
+cost more per unit, so of two classes below the mean the rarer one is lifted first. Segment
+columns that no feasible plan can reach (beyond a class's largest possible total, or a
+shortfall beyond the largest possible mean) are left out of the model; that changes nothing.
 
 ``R_g = 0`` for groups that must be kept (``minimize_duplicates``) and ``D_g = 0`` for
 background-only and empty groups; otherwise ``R_g = n_g`` and ``D_g = n_g (max_repeats - 1)``.
-Variables are laid out as ``[r (G), d (G), c (K'), p (K'), m (K'), t]``.
+Variables are laid out as ``[r (G), d (G), c (K), t, p and m segments]``.
 """
 
 from __future__ import annotations
@@ -29,7 +46,60 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["LinearModel", "Problem", "Signatures", "evaluate", "signatures"]
+__all__ = ["BREAKPOINTS", "SHORTFALL_BREAKPOINTS", "LinearModel", "Problem", "Signatures", "evaluate", "penalty",
+           "signatures"]
+
+#: Breakpoints of the piecewise-linear ``u²`` part of the penalty for an excess (``u > 0``),
+#: in units of the original mean class total ``t⁰`` (see the module docstring).
+BREAKPOINTS = np.concatenate([
+    np.arange(0.0, 1.0, 1 / 16), np.arange(1.0, 4.0, 0.25), np.arange(4.0, 16.0, 1.0),
+    np.arange(16.0, 64.0, 4.0), [64.0],
+])
+#: Breakpoints for a shortfall (``u < 0``): finer, so that the rarest classes (a shortfall
+#: close to the mean) are told apart to ``t⁰ / 64``.
+SHORTFALL_BREAKPOINTS = np.concatenate([
+    np.arange(0.0, 2.0, 1 / 64), np.arange(2.0, 4.0, 0.25), np.arange(4.0, 16.0, 1.0),
+    np.arange(16.0, 64.0, 4.0), [64.0],
+])
+#: Default weight of the quadratic part of the penalty.
+CURVATURE = 1.0
+
+
+def _segment_slopes(curvature: float, b: np.ndarray) -> np.ndarray:
+    """Slope of ``f`` on each segment of breakpoints ``b`` (the last one is unbounded)."""
+    chord = b[:-1] + b[1:]
+    last = 2 * b[-1] + (b[-1] - b[-2])  # the last chord slope continued, still increasing
+    return 1.0 + curvature * np.append(chord, last)
+
+
+def _q(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``u²`` interpolated at breakpoints ``b`` (``a >= 0``), linear beyond the last one."""
+    q = np.interp(a, b, b * b)
+    beyond = a > b[-1]
+    if beyond.any():
+        slope = _segment_slopes(1.0, b)[-1] - 1.0
+        q = np.where(beyond, b[-1] ** 2 + slope * (a - b[-1]), q)
+    return q
+
+
+def penalty(u: Any, curvature: float = CURVATURE) -> np.ndarray:
+    """``f(u) = |u| + curvature · q(u)``, the convex piecewise-linear deviation penalty.
+
+    ``q`` interpolates ``u²`` at :data:`BREAKPOINTS` for ``u > 0`` and at
+    :data:`SHORTFALL_BREAKPOINTS` for ``u < 0``, so it equals ``u²`` at every breakpoint.
+
+    Examples
+    --------
+    >>> penalty([0.0, 0.5, -1.0, 2.0], curvature=1.0).tolist()
+    [0.0, 0.75, 2.0, 6.0]
+    >>> penalty([0.5, -3.0], curvature=0.0).tolist()
+    [0.5, 3.0]
+    """
+    u = np.asarray(u, dtype=np.float64)
+    a = np.abs(u)
+    q = np.where(u < 0, _q(a, SHORTFALL_BREAKPOINTS), _q(a, BREAKPOINTS))
+    return a + curvature * q
+
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -158,6 +228,8 @@ class Problem:
         Hard budgets (``inf`` when unbounded).
     duplicate_cost, removal_cost : float
         Cost per extra copy / removed sample, multiplied by ``1 / N``.
+    curvature : float, default=CURVATURE
+        Weight of the quadratic part of the deviation penalty (0 = plain L1).
     """
 
     vectors: sp.csr_matrix
@@ -171,6 +243,7 @@ class Problem:
     max_removals: float
     duplicate_cost: float
     removal_cost: float
+    curvature: float = CURVATURE
 
     @property
     def n_groups(self) -> int:
@@ -198,6 +271,19 @@ class Problem:
         return float(max(self.original_totals.sum(), 1.0))
 
     @property
+    def mean_total(self) -> float:
+        """``t⁰ = S / K``, the unit of the penalty's breakpoints."""
+        return self.scale / max(self.n_balanced, 1)
+
+    def balance(self, c: np.ndarray) -> np.ndarray:
+        """Balance term of class totals ``c`` (last axis = classes): ``Σ_k f(dev_k / t⁰) / K``."""
+        c = np.asarray(c, dtype=np.float64)
+        if c.shape[-1] == 0:
+            return np.zeros(c.shape[:-1])
+        dev = (c - c.mean(axis=-1, keepdims=True)) / self.mean_total
+        return penalty(dev, self.curvature).sum(axis=-1) / c.shape[-1]
+
+    @property
     def y_lo(self) -> np.ndarray:
         """Smallest allowed group total."""
         return self.sizes - self.r_max
@@ -211,7 +297,8 @@ class Problem:
 def evaluate(problem: Problem, y: Any) -> dict[str, float]:
     """Objective parts of the group totals ``y`` (a pure function; no feasibility check).
 
-    Returns ``balance`` (``Σ|c_k - t| / S``), ``duplicates`` (``Σ max(y_g - n_g, 0)``),
+    Returns ``balance`` (``Σ_k f((c_k - t) / t⁰) / K``, see the module docstring),
+    ``duplicates`` (``Σ max(y_g - n_g, 0)``),
     ``removals`` (``Σ max(n_g - y_g, 0)``) and ``objective``.
 
     Examples
@@ -226,7 +313,7 @@ def evaluate(problem: Problem, y: Any) -> dict[str, float]:
     c = problem.original_totals + np.asarray(
         problem.vectors.T @ (y - problem.sizes), dtype=np.float64
     ).ravel()
-    balance = float(np.abs(c - c.mean()).sum() / problem.scale) if c.size else 0.0
+    balance = float(problem.balance(c))
     dup = float(np.maximum(y - problem.sizes, 0).sum())
     rem = float(np.maximum(problem.sizes - y, 0).sum())
     n = max(problem.n_samples, 1)
@@ -252,7 +339,7 @@ def violation(problem: Problem, y: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class LinearModel:
-    """``min cᵀx  s.t.  A_eq x = b_eq,  A_ub x ≤ b_ub,  lb ≤ x ≤ ub`` (x = [r, d, c, p, m, t]).
+    """``min cᵀx  s.t.  A_eq x = b_eq,  A_ub x ≤ b_ub,  lb ≤ x ≤ ub`` (x = [r, d, c, t, segments]).
 
     ``integer`` marks the integer columns (the first ``2 · n_groups``).
     """
@@ -286,11 +373,55 @@ class LinearModel:
         return np.concatenate([groups, groups + g, aux])
 
 
+def _segments(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Segment columns that a feasible plan can reach: (class, sign, width, cost) arrays.
+
+    ``sign`` is +1 for excess (``p``) and -1 for shortfall (``m``) columns; the last segment
+    kept for a class and side is unbounded (``width = inf``).
+    """
+    k = problem.n_balanced
+    t0 = problem.mean_total
+    c_max = np.asarray(problem.vectors.T @ problem.y_hi, dtype=np.float64).ravel()
+    reach = {+1: c_max, -1: np.maximum(_mean_bound(problem) - problem.floor, 0.0)}
+    cls, sign, width, price = [], [], [], []
+    for sgn, most in reach.items():
+        b = (BREAKPOINTS if sgn > 0 else SHORTFALL_BREAKPOINTS)
+        cost = _segment_slopes(problem.curvature, b) / problem.scale
+        widths = np.append(np.diff(b), np.inf) * t0
+        # segments s with b_s < most (at least the first); the last of them is unbounded
+        n_seg = np.clip(np.searchsorted(b * t0, most, side="left"), 1, len(b))
+        rows = np.repeat(np.arange(k), n_seg)
+        seg = np.arange(rows.size) - np.repeat(np.cumsum(n_seg) - n_seg, n_seg)
+        w = widths[seg]
+        w[np.cumsum(n_seg) - 1] = np.inf
+        cls.append(rows)
+        sign.append(np.full(rows.size, sgn))
+        width.append(w)
+        price.append(cost[seg])
+    return (np.concatenate(cls), np.concatenate(sign), np.concatenate(width),
+            np.concatenate(price))
+
+
+def _mean_bound(problem: Problem) -> float:
+    """An upper bound of the mean class total ``t`` of any feasible plan.
+
+    ``K t = Σ_g y_g |a_g|`` with ``y_g ≤ y_hi`` and ``Σ y_g ≤ size_hi``: a fractional
+    knapsack that fills the groups with the most labels per sample first.
+    """
+    k = max(problem.n_balanced, 1)
+    per = np.asarray(problem.vectors.sum(axis=1), dtype=np.float64).ravel()
+    order = np.argsort(-per, kind="stable")
+    cap = problem.y_hi[order].astype(np.float64)
+    before = np.cumsum(cap) - cap
+    take = np.clip(problem.size_hi - before, 0.0, cap)
+    return float((take * per[order]).sum() / k)
+
+
 def build_model(problem: Problem) -> LinearModel:
     """Write ``problem`` as sparse matrices (see the module docstring for the rows).
 
     The model is built for every group; the sifting solver restricts it to a working set of
-    columns with :meth:`LinearModel.restrict`.
+    columns with :meth:`LinearModel.columns`.
 
     Examples
     --------
@@ -298,25 +429,30 @@ def build_model(problem: Problem) -> LinearModel:
     >>> p = Problem(sp.csr_matrix([[1, 0], [0, 1]]), np.array([3, 1]), np.array([3, 1]),
     ...             np.array([3, 1]), np.zeros(2), 4, 4, np.inf, np.inf, 1.0, 1.0)
     >>> model = build_model(p)
-    >>> model.a_eq.shape, len(model.cost)
-    ((6, 11), 11)
+    >>> model.a_eq.shape[0], model.n_groups
+    (6, 2)
     """
     g, k = problem.n_groups, problem.n_balanced
     n = max(problem.n_samples, 1)
+    seg_cls, seg_sign, seg_width, seg_cost = _segments(problem)
+    n_seg = seg_cls.size
     a = sp.csr_matrix(problem.vectors, dtype=np.float64)
     at = a.T.tocsr()
     eye = sp.identity(k, format="csr")
-    zk = sp.csr_matrix((k, k))
     ones_k = np.ones((k, 1))
-    # rows 0..k-1: A^T d - A^T r - c = -c0 ; rows k..2k-1: c - p + m - t = 0 ; row 2k: k t - Σc = 0
-    top = sp.hstack([-at, at, -eye, zk, zk, sp.csr_matrix((k, 1))])
-    mid = sp.hstack([sp.csr_matrix((k, 2 * g)), eye, -eye, eye, sp.csr_matrix(-ones_k)])
+    # rows 0..k-1: A^T d - A^T r - c = -c0 ; rows k..2k-1: c - t - Σp + Σm = 0 ;
+    # row 2k: k t - Σc = 0
+    segs = sp.csr_matrix((-seg_sign.astype(np.float64), (seg_cls, np.arange(n_seg))),
+                         shape=(k, n_seg))
+    top = sp.hstack([-at, at, -eye, sp.csr_matrix((k, 1 + n_seg))])
+    mid = sp.hstack([sp.csr_matrix((k, 2 * g)), eye, sp.csr_matrix(-ones_k), segs])
     last = sp.hstack([sp.csr_matrix((1, 2 * g)), sp.csr_matrix(-np.ones((1, k))),
-                      sp.csr_matrix((1, 2 * k)), sp.csr_matrix([[float(k)]])])
+                      sp.csr_matrix([[float(k)]]), sp.csr_matrix((1, n_seg))])
     eq_rows = [top, mid, last]
     b_eq = [-problem.original_totals, np.zeros(k), np.zeros(1)]
+    n_aux = k + 1 + n_seg
     size_row = sp.hstack([sp.csr_matrix(-np.ones((1, g))), sp.csr_matrix(np.ones((1, g))),
-                          sp.csr_matrix((1, 3 * k + 1))])
+                          sp.csr_matrix((1, n_aux))])
     ub_rows: list[Any] = []
     b_ub: list[float] = []
     if problem.size_lo == problem.size_hi:
@@ -327,19 +463,20 @@ def build_model(problem: Problem) -> LinearModel:
         b_ub += [problem.size_hi - problem.n_samples, problem.n_samples - problem.size_lo]
     if np.isfinite(problem.max_duplicates):
         ub_rows.append(sp.hstack([sp.csr_matrix((1, g)), sp.csr_matrix(np.ones((1, g))),
-                                  sp.csr_matrix((1, 3 * k + 1))]))
+                                  sp.csr_matrix((1, n_aux))]))
         b_ub.append(float(problem.max_duplicates))
     if np.isfinite(problem.max_removals):
         ub_rows.append(sp.hstack([sp.csr_matrix(np.ones((1, g))),
-                                  sp.csr_matrix((1, g + 3 * k + 1))]))
+                                  sp.csr_matrix((1, g + n_aux))]))
         b_ub.append(float(problem.max_removals))
-    width = 2 * g + 3 * k + 1
+    width = 2 * g + n_aux
     a_ub = sp.vstack(ub_rows, format="csr") if ub_rows else sp.csr_matrix((0, width))
     cost = np.concatenate([
         np.full(g, problem.removal_cost / n), np.full(g, problem.duplicate_cost / n),
-        np.zeros(k), np.full(2 * k, 1.0 / problem.scale), np.zeros(1),
+        np.zeros(k + 1), seg_cost,
     ])
-    lb = np.concatenate([np.zeros(2 * g), problem.floor, np.zeros(2 * k + 1)])
-    ub = np.concatenate([problem.r_max, problem.d_max, np.full(3 * k + 1, np.inf)]).astype(float)
+    lb = np.concatenate([np.zeros(2 * g), problem.floor, np.zeros(1 + n_seg)])
+    ub = np.concatenate([problem.r_max, problem.d_max, np.full(k + 1, np.inf),
+                         seg_width]).astype(float)
     return LinearModel(cost, sp.vstack(eq_rows, format="csr"), np.concatenate(b_eq),
                        a_ub, np.asarray(b_ub, dtype=np.float64), lb, ub, g, k)

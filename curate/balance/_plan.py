@@ -169,6 +169,7 @@ class BalancePlan:
     solve_seconds: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+    rotation: np.ndarray | str | None = None
 
     def __post_init__(self) -> None:
         group = np.asarray(self.group, dtype=np.int64)
@@ -186,6 +187,21 @@ class BalancePlan:
         total.flags.writeable = False
         object.__setattr__(self, "group", group)
         object.__setattr__(self, "group_total", total)
+        if isinstance(self.rotation, str):
+            if self.rotation != "presence":
+                raise CurateValueError(
+                    f"rotation must be 'presence', an array of group ids or None; "
+                    f"got {self.rotation!r}"
+                )
+        elif self.rotation is not None:
+            rotation = np.asarray(self.rotation, dtype=np.int64)
+            if rotation.shape != (n,) or (n and rotation.min() < 0):
+                raise CurateValueError(
+                    f"rotation must hold one group id >= 0 per sample, shape ({n},); "
+                    f"got shape {rotation.shape}"
+                )
+            rotation.flags.writeable = False
+            object.__setattr__(self, "rotation", rotation)
 
     # ------------------------------------------------------------------ builders
     @classmethod
@@ -230,13 +246,22 @@ class BalancePlan:
     def _rank(self) -> np.ndarray:
         """Position of each sample inside its group, in a fixed order seeded by ``seed``."""
         n = len(self.group)
+        if self._singletons:
+            return np.zeros(n, dtype=np.int64)
         keys = np.random.default_rng(self.seed).random(n)
-        order = np.lexsort((keys, self.group))
+        # group + key in [0, 1) sorts by group, then by the seeded key: one O(N log N)
+        # argsort instead of a two-key lexsort (ties, if any, keep the sample order)
+        order = np.argsort(self.group + keys, kind="stable")
         starts = np.zeros(len(self.group_total) + 1, dtype=np.int64)
         np.cumsum(self.group_sizes, out=starts[1:])
         rank = np.empty(n, dtype=np.int64)
         rank[order] = np.arange(n, dtype=np.int64) - starts[self.group[order]]
         return rank
+
+    @cached_property
+    def _singletons(self) -> bool:
+        """Whether every group has at most one member (baselines, single-sample groups)."""
+        return bool(len(self.group) == 0 or self.group_sizes.max() <= 1)
 
     @cached_property
     def _whole(self) -> bool:
@@ -272,13 +297,81 @@ class BalancePlan:
         """
         if isinstance(epoch, bool) or not isinstance(epoch, int | np.integer) or epoch < 0:
             raise CurateValueError(f"epoch must be an int >= 0; got {epoch!r}")
-        sizes = np.maximum(self.group_sizes, 1)
+        if epoch > 0 and self._rotates:
+            return self._rotated(int(epoch))
+        return self._draw_groups(int(epoch))
+
+    def _draw_groups(self, epoch: int) -> np.ndarray:
         totals = self._epoch_totals(int(epoch))
+        if self._singletons:  # nothing to rotate: each sample gets its group's total
+            return totals[self.group]
+        sizes = np.maximum(self.group_sizes, 1)
         base, rem = np.divmod(totals, sizes)
         start = np.floor(int(epoch) * self.group_total).astype(np.int64) % sizes
         g = self.group
         extra = ((self._rank - start[g]) % sizes[g]) < rem[g]
         return base[g] + extra.astype(np.int64)
+
+    @cached_property
+    def _rotates(self) -> bool:
+        return self.rotation is not None and self._whole
+
+    @cached_property
+    def rotation_groups(self) -> np.ndarray | None:
+        """Rotation group of every sample (``None``: copies rotate only inside ``group``).
+
+        With ``rotation="presence"`` (what :class:`InterClassBalancer` sets), samples holding
+        the same set of classes form one rotation group; from epoch 1 on, removed and
+        duplicated members take turns with the others (see :meth:`draw`).
+        """
+        if self.rotation is None:
+            return None
+        if isinstance(self.rotation, str):
+            from curate.balance._formulation import signatures
+
+            ids = signatures(self.table.presence()).group
+            ids.flags.writeable = False
+            return ids
+        return np.asarray(self.rotation)
+
+    @cached_property
+    def _rotation_layout(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Members of every rotation group sorted by epoch-0 copies (descending, seeded ties).
+
+        Returns ``order`` (sample ids in that layout), ``values`` (their epoch-0 copies),
+        ``rot`` (rotation group at each position), ``starts`` and ``shift`` per rotation group.
+        """
+        rot = np.asarray(self.rotation_groups)  # not None: guarded by _rotates
+        x0 = self._draw_groups(0)
+        n_rot = int(rot.max()) + 1 if rot.size else 0
+        keys = np.random.default_rng([self.seed, 3]).random(len(rot))
+        top = float(x0.max()) + 1.0 if x0.size else 1.0
+        order = np.argsort(rot * (top + 1.0) + (top - x0) + keys, kind="stable")
+        sizes = np.bincount(rot, minlength=n_rot)
+        starts = np.zeros(n_rot + 1, dtype=np.int64)
+        np.cumsum(sizes, out=starts[1:])
+        values = x0[order]
+        rot_sorted = rot[order]
+        smallest = values[np.maximum(starts[1:] - 1, 0)]  # last value of each group = its minimum
+        shift = np.bincount(rot_sorted, weights=values != smallest[rot_sorted], minlength=n_rot)
+        return order, values, rot_sorted, starts, shift.astype(np.int64)
+
+    def _rotated(self, epoch: int) -> np.ndarray:
+        """Epoch ``epoch``: each rotation group's epoch-0 copies slid by ``epoch · shift``.
+
+        Members of a rotation group are laid out by epoch-0 copies, largest first; epoch
+        ``e`` gives the member at position ``j`` the copies of position ``j - e·shift``
+        (cyclically), where ``shift`` is the number of members above the group's minimum.
+        The multiset of copies per rotation group, hence every class total that its members
+        share, is the same in every epoch; removed members take turns with kept ones.
+        """
+        order, values, rot, starts, shift = self._rotation_layout
+        sizes = np.maximum(starts[1:] - starts[:-1], 1)
+        pos = np.arange(len(order), dtype=np.int64) - starts[rot]
+        src = starts[rot] + (pos - epoch * shift[rot]) % sizes[rot]
+        out = np.empty(len(order), dtype=np.int64)
+        out[order] = values[src]
+        return out
 
     @cached_property
     def multiplicity(self) -> np.ndarray:
@@ -379,6 +472,15 @@ class BalancePlan:
         >>> BalancePlan.from_multiplicity(t, [1, 1, 0, 0, 0], group=[0] * 5).coverage_epochs
         3
         """
+        if self._rotates:
+            _, values, _, starts, shift = self._rotation_layout
+            sizes = starts[1:] - starts[:-1]
+            has_zero = (sizes > 0) & (values[np.maximum(starts[1:] - 1, 0)] == 0)
+            if (has_zero & (shift == 0)).any():
+                return math.inf
+            if not has_zero.any():
+                return 1
+            return int(np.ceil((sizes[has_zero] / shift[has_zero]).max() - 1e-9))
         sizes = self.group_sizes
         total = self.group_total
         held = sizes > 0
@@ -552,7 +654,7 @@ class BalancePlan:
         ids = frame["sample_id"].to_numpy()
         if ids.dtype == object:
             ids = np.asarray([str(v) for v in ids], dtype=object)
-        table = pa.table({
+        columns = {
             "sample_id": pa.array(ids),
             "index": pa.array(frame["index"].to_numpy()),
             "multiplicity": pa.array(frame["multiplicity"].to_numpy()),
@@ -562,7 +664,10 @@ class BalancePlan:
                 offsets, pa.array(m.indices.astype(np.int32))),
             "label_count": pa.LargeListArray.from_arrays(
                 offsets, pa.array(m.data.astype(np.int64))),
-        })
+        }
+        if self.rotation_groups is not None:
+            columns["rotation"] = pa.array(self.rotation_groups)
+        table = pa.table(columns)
         meta = self._metadata()
         table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
         _atomic_write(path, lambda tmp: pq.write_table(table, tmp))
@@ -632,6 +737,8 @@ class BalancePlan:
             objective=meta["objective"], lower_bound=meta["lower_bound"], gap=meta["gap"],
             solve_seconds=meta["solve_seconds"], options=meta["options"],
             details=meta["details"],
+            rotation=(stored.column("rotation").to_numpy()
+                      if "rotation" in stored.column_names else None),
         )
 
     @staticmethod

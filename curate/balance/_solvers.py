@@ -37,8 +37,12 @@ __all__ = ["EXACT_MAX_GROUPS", "SIFT_MIN_GROUPS", "SolveResult", "available_solv
 #: ``solver="auto"`` runs the exact MIP only up to this many groups.
 EXACT_MAX_GROUPS = 2000
 #: The LP path uses sifting (column generation) from this many groups on.
-SIFT_MIN_GROUPS = 200_000
+SIFT_MIN_GROUPS = 5_000
 _TOL = 1e-7
+#: Use ``highspy`` directly for the LP when it is importable (scipy's ``linprog`` otherwise).
+USE_HIGHSPY = True
+#: Under ``solver="auto"`` the exact MIP phase gets at most this many seconds.
+AUTO_MIP_SECONDS = 3.0
 
 
 @dataclass
@@ -146,10 +150,104 @@ def _sift(model: LinearModel, problem: Problem, deadline: float) -> tuple[Any, n
     return res, np.zeros(0), rounds  # pragma: no cover - sifting did not converge
 
 
+@dataclass
+class _LPResult:
+    """The few fields of scipy's ``OptimizeResult`` the driver reads (0 optimal, 1 time
+    limit, 2 infeasible, 4 other)."""
+
+    status: int
+    message: str
+    fun: float | None = None
+    x: np.ndarray | None = None
+
+
+def _highs_lp(model: LinearModel, problem: Problem, deadline: float) -> tuple[Any, np.ndarray, int]:
+    """The LP through ``highspy`` with sifting: one model, columns added, warm re-solves.
+
+    Small models (fewer than :data:`SIFT_MIN_GROUPS` groups) start with every column; larger
+    ones with a working set (:func:`_initial_groups`). After each solve every group column
+    is priced with one sparse mat-vec of the row duals; the most negative reduced costs are
+    added with ``addCols`` and HiGHS re-solves from its previous basis. The costs are scaled
+    by ``max(N, S)`` so that HiGHS's absolute tolerances fit them.
+    """
+    import highspy
+
+    g = model.n_groups
+    a_all = sp.vstack([model.a_eq, model.a_ub], format="csc")
+    a_all.sort_indices()
+    inf = highspy.kHighsInf
+    row_lo = np.concatenate([model.b_eq, np.full(model.a_ub.shape[0], -inf)])
+    row_hi = np.concatenate([model.b_eq, model.b_ub])
+    factor = float(max(problem.n_samples, problem.scale, 1.0))
+    cost = model.cost * factor
+    ub = np.where(np.isinf(model.ub), inf, model.ub)
+    lb = model.lb
+    sifting = g >= SIFT_MIN_GROUPS
+    cols = model.columns(_initial_groups(problem)) if sifting else np.arange(len(cost))
+    sub = a_all[:, cols]
+    # the bare core class: highspy.Highs() prints a banner on stdout when it starts its
+    # Python callbacks, which curate does not use
+    h = getattr(highspy, "_Highs", highspy.Highs)()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("random_seed", 0)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(cols), a_all.shape[0]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost[cols], lb[cols], ub[cols]
+    lp.row_lower_, lp.row_upper_ = row_lo, row_hi
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = sub.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = sub.indices.astype(np.int32)
+    lp.a_matrix_.value_ = sub.data
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(cols), a_all.shape[0]
+    h.passModel(lp)
+    in_lp = np.zeros(len(cost), dtype=bool)
+    in_lp[cols] = True
+    group_t = a_all[:, : 2 * g].T.tocsr()
+    movable = ub[: 2 * g] > 0
+    batch = max(2000, 20 * model.n_balanced)
+    rounds = 0
+    while True:
+        rounds += 1
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            return _LPResult(1, "Time limit reached"), np.zeros(0), rounds
+        h.setOptionValue("time_limit", float(remaining))
+        h.run()
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return _LPResult(2, "The LP is infeasible"), np.zeros(0), rounds
+        if status == highspy.HighsModelStatus.kTimeLimit:
+            return _LPResult(1, "Time limit reached"), np.zeros(0), rounds
+        if status != highspy.HighsModelStatus.kOptimal:
+            return _LPResult(4, f"HiGHS: {h.modelStatusToString(status)}"), np.zeros(0), rounds
+        sol = h.getSolution()
+        if not sifting:
+            x = np.asarray(sol.col_value, dtype=np.float64)
+            return _LPResult(0, "optimal", h.getInfo().objective_function_value / factor, x), \
+                x, rounds
+        duals = np.asarray(sol.row_dual, dtype=np.float64)
+        reduced = cost[: 2 * g] - group_t @ duals
+        tol = 1e-9 * max(float(np.abs(cost).max()), 1.0)
+        bad = np.flatnonzero((reduced < -tol) & movable & ~in_lp[: 2 * g])
+        if bad.size == 0:
+            x = np.zeros(len(cost))
+            x[cols] = np.asarray(sol.col_value, dtype=np.float64)
+            obj = h.getInfo().objective_function_value / factor
+            return _LPResult(0, "optimal", obj, x), x, rounds
+        add = bad[np.argsort(reduced[bad], kind="stable")[:batch]]
+        block = a_all[:, add]
+        h.addCols(len(add), cost[add], lb[add], ub[add], block.nnz,
+                  block.indptr.astype(np.int32), block.indices.astype(np.int32), block.data)
+        cols = np.concatenate([cols, add])
+        in_lp[add] = True
+
+
 def _solve_lp(
     model: LinearModel, problem: Problem, time_limit: float
 ) -> tuple[Any, np.ndarray, int]:
     deadline = time.perf_counter() + time_limit
+    if _has_highspy():
+        return _highs_lp(model, problem, deadline)
     if model.n_groups >= SIFT_MIN_GROUPS:
         res, x, rounds = _sift(model, problem, deadline)
         if res.status == 0:
@@ -158,6 +256,14 @@ def _solve_lp(
             return res, x, rounds
     res = _linprog(model, None, deadline - time.perf_counter())
     return res, (res.x if res.status == 0 else np.zeros(0)), 0
+
+
+def _has_highspy() -> bool:
+    try:
+        import highspy  # noqa: F401
+    except ImportError:
+        return False
+    return USE_HIGHSPY
 
 
 class _Rounder:
@@ -177,7 +283,7 @@ class _Rounder:
     def _score_rows(self, c: np.ndarray, y_idx: np.ndarray, size: np.ndarray,
                     dup: np.ndarray, rem: np.ndarray) -> np.ndarray:
         p = self.p
-        bal = np.abs(c - c.mean(axis=-1, keepdims=True)).sum(axis=-1) / p.scale
+        bal = p.balance(c)
         cost = (p.duplicate_cost * dup + p.removal_cost * rem) / self.n
         viol = (np.maximum(p.floor - c, 0).sum(axis=-1)
                 + np.maximum(p.size_lo - size, 0) + np.maximum(size - p.size_hi, 0)
