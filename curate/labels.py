@@ -22,7 +22,18 @@ __all__ = ["LabelTable", "Level"]
 
 
 class Level(StrEnum):
-    """What one entry of the matrix counts."""
+    """What one entry of the matrix counts.
+
+    ``INSTANCE`` counts objects or labels per sample (detection, multi-label lists),
+    ``SAMPLE`` is 0/1 (single-label classification or presence), ``TOKEN`` counts token tags
+    (BIO tags one per token) and ``ENTITY`` counts entity spans per type.
+
+    Examples
+    --------
+    >>> from curate.labels import Level
+    >>> Level.from_str("TOKEN") is Level.TOKEN, str(Level.SAMPLE)
+    (True, 'sample')
+    """
 
     INSTANCE = "instance"  # objects / labels per sample (detection, multi-label lists)
     SAMPLE = "sample"  # 0/1: single-label classification or presence
@@ -255,6 +266,17 @@ class LabelTable:
     def select(self, indices: Any) -> LabelTable:
         """Return the table of rows ``indices`` (integer positions or a boolean mask).
 
+        Parameters
+        ----------
+        indices : array-like of int, or of bool of shape (n_samples,)
+            Row positions to keep, in the order given (repeats and negative positions are
+            allowed), or a boolean mask over the rows.
+
+        Returns
+        -------
+        LabelTable
+            A new table holding the selected rows and their sample ids.
+
         Examples
         --------
         >>> t = LabelTable.from_labels([["a"], ["b"], ["a", "b"]])
@@ -282,6 +304,17 @@ class LabelTable:
 
     def repeat(self, multiplicity: Any) -> LabelTable:
         """Return the table a resampling plan produces: row ``i`` appears ``multiplicity[i]`` times.
+
+        Parameters
+        ----------
+        multiplicity : array-like of int of shape (n_samples,)
+            Non-negative number of copies of each row; 0 drops the row. Whole-valued floats
+            are accepted.
+
+        Returns
+        -------
+        LabelTable
+            A new table with ``multiplicity.sum()`` rows.
 
         Examples
         --------

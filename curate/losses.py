@@ -186,7 +186,24 @@ class WeightedCrossEntropy(_WeightedLoss):
         self.label_smoothing = float(label_smoothing)
 
     def forward(self, logits: Tensor, target: Tensor) -> Tensor:
-        """Loss of ``logits`` (..., C) against integer ``target`` (...)."""
+        """Loss of ``logits`` (..., C) against integer ``target`` (...).
+
+        Parameters
+        ----------
+        logits : Tensor of shape (N, C) or (B, T, C)
+            Unnormalised class scores, classes last; floating point (``float16`` and
+            ``bfloat16`` are computed in ``float32``).
+        target : Tensor of shape (N,) or (B, T)
+            Integer class ids (``torch.long``) in ``[0, C)``, or ``ignore_index`` at positions
+            that do not count.
+
+        Returns
+        -------
+        Tensor
+            A scalar for ``"mean"`` and ``"sum"``, the per-position loss of shape
+            ``target.shape`` for ``"none"``; ``float32`` for half-precision logits, else the
+            logits' dtype.
+        """
         z, y = _flatten(logits, target, "WeightedCrossEntropy")
         dtype = _compute_dtype(logits)
         z = z.to(dtype)
@@ -254,7 +271,24 @@ class FocalLoss(_WeightedLoss):
         self.ignore_index = int(ignore_index)
 
     def forward(self, logits: Tensor, target: Tensor) -> Tensor:
-        """Loss of ``logits`` (..., C) against integer ``target`` (...)."""
+        """Loss of ``logits`` (..., C) against integer ``target`` (...).
+
+        Parameters
+        ----------
+        logits : Tensor of shape (N, C) or (B, T, C)
+            Unnormalised class scores, classes last; floating point (``float16`` and
+            ``bfloat16`` are computed in ``float32``).
+        target : Tensor of shape (N,) or (B, T)
+            Integer class ids (``torch.long``) in ``[0, C)``, or ``ignore_index`` at positions
+            that do not count.
+
+        Returns
+        -------
+        Tensor
+            A scalar for ``"mean"`` and ``"sum"``, the per-position loss of shape
+            ``target.shape`` for ``"none"``; ``float32`` for half-precision logits, else the
+            logits' dtype.
+        """
         z, y = _flatten(logits, target, "FocalLoss")
         dtype = _compute_dtype(logits)
         z = z.to(dtype)
@@ -316,7 +350,23 @@ class SigmoidFocalLoss(_WeightedLoss):
         self.alpha = None if alpha is None or alpha < 0 else float(alpha)
 
     def forward(self, logits: Tensor, target: Tensor) -> Tensor:
-        """Loss of ``logits`` against 0/1 (or soft) ``target`` of the same shape."""
+        """Loss of ``logits`` against 0/1 (or soft) ``target`` of the same shape.
+
+        Parameters
+        ----------
+        logits : Tensor of shape (..., C)
+            Unnormalised per-class scores, classes last; floating point (``float16`` and
+            ``bfloat16`` are computed in ``float32``).
+        target : Tensor of the same shape as ``logits``
+            0/1 (multi-hot) or soft targets in ``[0, 1]``; any numeric dtype, converted to the
+            compute dtype.
+
+        Returns
+        -------
+        Tensor
+            A scalar for ``"mean"`` and ``"sum"``, the element-wise loss of ``logits.shape``
+            for ``"none"``; ``float32`` for half-precision logits, else the logits' dtype.
+        """
         if target.shape != logits.shape:
             raise CurateValueError(
                 f"SigmoidFocalLoss expects targets shaped like the logits; got logits "
@@ -419,7 +469,22 @@ class ClassBalancedLoss(nn.Module):
         return self.loss.weight  # type: ignore[return-value]
 
     def forward(self, logits: Tensor, target: Tensor) -> Tensor:
-        """Loss of the base on ``logits`` and ``target``."""
+        """Loss of the base on ``logits`` and ``target``.
+
+        Parameters
+        ----------
+        logits : Tensor of shape (N, C) or (B, T, C)
+            Unnormalised class scores, classes last; floating point.
+        target : Tensor
+            For the ``"ce"`` and ``"focal"`` bases, integer class ids of shape ``(N,)`` or
+            ``(B, T)`` (``ignore_index`` where they do not count); for ``"sigmoid"``, 0/1 or
+            soft targets shaped like ``logits``.
+
+        Returns
+        -------
+        Tensor
+            The base loss, reduced as ``reduction`` says.
+        """
         return self.loss(logits, target)  # type: ignore[no-any-return]
 
 

@@ -133,6 +133,16 @@ class ClassWeights:
     def to_numpy(self, dtype: Any = np.float64) -> np.ndarray:
         """Weights as a new numpy array indexed by label id.
 
+        Parameters
+        ----------
+        dtype : numpy dtype or str, default=np.float64
+            Data type of the returned array.
+
+        Returns
+        -------
+        ndarray of shape (n_classes,)
+            A copy of the weights.
+
         Examples
         --------
         >>> import curate
@@ -143,6 +153,19 @@ class ClassWeights:
 
     def to_tensor(self, device: Any = None, dtype: Any = None) -> Any:
         """Weights as a torch tensor (``float32`` unless ``dtype`` is given).
+
+        Parameters
+        ----------
+        device : torch.device or str, default=None
+            Device of the tensor (``"cpu"``, ``"cuda:0"``, ...); ``None`` uses torch's
+            default device.
+        dtype : torch.dtype, default=None
+            Data type of the tensor; ``None`` gives ``torch.float32``.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_classes,)
+            A new tensor holding the weights.
 
         Examples
         --------

@@ -58,7 +58,7 @@ def test_presence_rotation_keeps_sample_totals_exact(case, epoch):
 
 @given(plans())
 def test_coverage_within_the_promised_epochs(case):
-    plan, x = case
+    plan, _ = case
     epochs = plan.coverage_epochs
     if math.isinf(epochs):
         return

@@ -40,7 +40,8 @@ Variables are laid out as ``[r (G), d (G), c (K), t, p and m segments]``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -74,11 +75,11 @@ def _segment_slopes(curvature: float, b: np.ndarray) -> np.ndarray:
 
 def _q(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``u²`` interpolated at breakpoints ``b`` (``a >= 0``), linear beyond the last one."""
-    q = np.interp(a, b, b * b)
+    q = np.asarray(np.interp(a, b, b * b), dtype=np.float64)
     beyond = a > b[-1]
     if beyond.any():
         slope = _segment_slopes(1.0, b)[-1] - 1.0
-        q = np.where(beyond, b[-1] ** 2 + slope * (a - b[-1]), q)
+        q[beyond] = b[-1] ** 2 + slope * (a[beyond] - b[-1])
     return q
 
 
@@ -97,7 +98,12 @@ def penalty(u: Any, curvature: float = CURVATURE) -> np.ndarray:
     """
     u = np.asarray(u, dtype=np.float64)
     a = np.abs(u)
-    q = np.where(u < 0, _q(a, SHORTFALL_BREAKPOINTS), _q(a, BREAKPOINTS))
+    if not curvature:
+        return a
+    neg = u < 0
+    q = _q(a, BREAKPOINTS)
+    if neg.any():
+        q[neg] = _q(a[neg], SHORTFALL_BREAKPOINTS)
     return a + curvature * q
 
 
@@ -260,7 +266,7 @@ class Problem:
         """``N``, the original number of samples."""
         return int(self.sizes.sum())
 
-    @property
+    @cached_property
     def original_totals(self) -> np.ndarray:
         """``c⁰``: class totals of the identity plan."""
         return np.asarray(self.vectors.T @ self.sizes, dtype=np.float64).ravel()
@@ -353,6 +359,7 @@ class LinearModel:
     ub: np.ndarray
     n_groups: int
     n_balanced: int
+    start_aux: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def integer(self) -> np.ndarray:
@@ -366,10 +373,16 @@ class LinearModel:
         g = self.n_groups
         return sizes - solution[:g] + solution[g: 2 * g]
 
-    def columns(self, groups: np.ndarray) -> np.ndarray:
-        """Column indices of ``groups``' ``r`` and ``d`` variables plus every auxiliary column."""
+    def columns(self, groups: np.ndarray, *, lazy: bool = False) -> np.ndarray:
+        """Column indices of ``groups``' ``r`` and ``d`` variables plus the auxiliary columns.
+
+        ``lazy=True`` takes only the auxiliary columns marked in ``start_aux`` (the segments
+        an identity-like plan uses); sifting prices the others in later.
+        """
         g = self.n_groups
         aux = np.arange(2 * g, len(self.cost))
+        if lazy and len(self.start_aux) == len(aux):
+            aux = aux[self.start_aux]
         return np.concatenate([groups, groups + g, aux])
 
 
@@ -478,5 +491,18 @@ def build_model(problem: Problem) -> LinearModel:
     lb = np.concatenate([np.zeros(2 * g), problem.floor, np.zeros(1 + n_seg)])
     ub = np.concatenate([problem.r_max, problem.d_max, np.full(k + 1, np.inf),
                          seg_width]).astype(float)
+    # a first working set of segments: those the identity plan's deviations reach, and the
+    # first and the (unbounded) last one of every class and side
+    dev0 = problem.original_totals - problem.original_totals.mean() if k else np.zeros(0)
+    bpts = {+1: BREAKPOINTS * problem.mean_total, -1: SHORTFALL_BREAKPOINTS * problem.mean_total}
+    seg_start = np.empty(n_seg)
+    for sgn, b in bpts.items():
+        on = seg_sign == sgn
+        first = np.r_[True, seg_cls[on][1:] != seg_cls[on][:-1]]
+        idx = np.arange(on.sum()) - np.maximum.accumulate(np.where(first, np.arange(on.sum()), 0))
+        seg_start[on] = b[idx]
+    start = (seg_start < np.maximum(seg_sign * dev0[seg_cls], 0)) | (seg_start == 0) \
+        | np.isinf(seg_width)
+    start_aux = np.concatenate([np.ones(k + 1, dtype=bool), start])
     return LinearModel(cost, sp.vstack(eq_rows, format="csr"), np.concatenate(b_eq),
-                       a_ub, np.asarray(b_ub, dtype=np.float64), lb, ub, g, k)
+                       a_ub, np.asarray(b_ub, dtype=np.float64), lb, ub, g, k, start_aux)

@@ -41,6 +41,10 @@ SIFT_MIN_GROUPS = 5_000
 _TOL = 1e-7
 #: Use ``highspy`` directly for the LP when it is importable (scipy's ``linprog`` otherwise).
 USE_HIGHSPY = True
+#: Extra HiGHS options for the LP (tuning hook).
+HIGHS_OPTIONS: dict[str, Any] = {}
+#: Columns added per sifting round (``None``: ``max(5000, 40 · n_classes)``).
+SIFT_BATCH: int | None = None
 #: Under ``solver="auto"`` the exact MIP phase gets at most this many seconds.
 AUTO_MIP_SECONDS = 3.0
 
@@ -183,13 +187,16 @@ def _highs_lp(model: LinearModel, problem: Problem, deadline: float) -> tuple[An
     ub = np.where(np.isinf(model.ub), inf, model.ub)
     lb = model.lb
     sifting = g >= SIFT_MIN_GROUPS
-    cols = model.columns(_initial_groups(problem)) if sifting else np.arange(len(cost))
+    cols = (model.columns(_initial_groups(problem), lazy=True) if sifting
+            else np.arange(len(cost)))
     sub = a_all[:, cols]
     # the bare core class: highspy.Highs() prints a banner on stdout when it starts its
     # Python callbacks, which curate does not use
     h = getattr(highspy, "_Highs", highspy.Highs)()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
+    for name, value in HIGHS_OPTIONS.items():
+        h.setOptionValue(name, value)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = len(cols), a_all.shape[0]
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost[cols], lb[cols], ub[cols]
@@ -202,9 +209,9 @@ def _highs_lp(model: LinearModel, problem: Problem, deadline: float) -> tuple[An
     h.passModel(lp)
     in_lp = np.zeros(len(cost), dtype=bool)
     in_lp[cols] = True
-    group_t = a_all[:, : 2 * g].T.tocsr()
-    movable = ub[: 2 * g] > 0
-    batch = max(2000, 20 * model.n_balanced)
+    a_t = a_all.T.tocsr()
+    movable = ub > lb
+    batch = SIFT_BATCH or max(5000, 40 * model.n_balanced)
     rounds = 0
     while True:
         rounds += 1
@@ -218,7 +225,7 @@ def _highs_lp(model: LinearModel, problem: Problem, deadline: float) -> tuple[An
             return _LPResult(2, "The LP is infeasible"), np.zeros(0), rounds
         if status == highspy.HighsModelStatus.kTimeLimit:
             return _LPResult(1, "Time limit reached"), np.zeros(0), rounds
-        if status != highspy.HighsModelStatus.kOptimal:
+        if status != highspy.HighsModelStatus.kOptimal:  # pragma: no cover - numerics
             return _LPResult(4, f"HiGHS: {h.modelStatusToString(status)}"), np.zeros(0), rounds
         sol = h.getSolution()
         if not sifting:
@@ -226,9 +233,9 @@ def _highs_lp(model: LinearModel, problem: Problem, deadline: float) -> tuple[An
             return _LPResult(0, "optimal", h.getInfo().objective_function_value / factor, x), \
                 x, rounds
         duals = np.asarray(sol.row_dual, dtype=np.float64)
-        reduced = cost[: 2 * g] - group_t @ duals
+        reduced = cost - a_t @ duals
         tol = 1e-9 * max(float(np.abs(cost).max()), 1.0)
-        bad = np.flatnonzero((reduced < -tol) & movable & ~in_lp[: 2 * g])
+        bad = np.flatnonzero((reduced < -tol) & movable & ~in_lp)
         if bad.size == 0:
             x = np.zeros(len(cost))
             x[cols] = np.asarray(sol.col_value, dtype=np.float64)

@@ -34,6 +34,10 @@ class Comparison:
         micro, macro and weighted averages; columns ``a``, ``b``, ``delta``.
     improved, regressed, unchanged : list of str
         Classes whose ``metric`` rose, fell (by more than ``tol``) or stayed.
+    metric : {"precision", "recall", "f1"}
+        Score that decided which classes improved or regressed.
+    a, b : Evaluation
+        The two evaluations compared, in the order of ``names``.
     token : Comparison or None
         Token-level comparison of two ``tags`` runs.
 

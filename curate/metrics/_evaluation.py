@@ -74,6 +74,7 @@ class Evaluation:
     Attributes
     ----------
     task : {"multiclass", "multilabel", "tags"}
+        The task scored (the one ``task="auto"`` detected, if so).
     level : {"sample", "token", "entity"}
         What one counted item is. For ``task="tags"`` the main evaluation is entity level
         and :attr:`token` holds the token-level one.
@@ -83,8 +84,6 @@ class Evaluation:
     micro, macro, weighted : Scores
         ``(precision, recall, f1)`` averaged over the classes in :attr:`averaged_classes`
         (every class but the background).
-    samples : Scores or None
-        Per-sample average (multi-label only).
     accuracy : float
         Share of items predicted exactly (token accuracy for tags, subset accuracy for
         multi-label).
@@ -97,8 +96,19 @@ class Evaluation:
         That label.
     paradox : ParadoxVerdict
         The verdict (see :mod:`curate.metrics`).
-    token : Evaluation or None
+    background : str or None, default=None
+        The class left out of the averages, or ``None``.
+    averaged_classes : tuple of str, default=()
+        The classes the micro, macro and weighted averages run over.
+    samples : Scores or None, default=None
+        Per-sample average (multi-label only).
+    n_items : int, default=0
+        Number of items scored: samples, or tokens for ``task="tags"`` (both levels).
+    token : Evaluation or None, default=None
         Token-level evaluation of a ``tags`` run.
+    options : dict, default={}
+        The settings :func:`evaluate` ran with: ``task``, ``mode``, ``scheme``,
+        ``zero_division`` and the paradox thresholds.
 
     Examples
     --------
@@ -205,6 +215,18 @@ class Evaluation:
 
     def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
         """:meth:`to_dict` as JSON (NaN written as ``null``); written atomically to ``path``.
+
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            File to write the JSON to (replaced atomically); ``None`` only returns it.
+        indent : int, default=2
+            Indentation of the JSON text, as in :func:`json.dumps`.
+
+        Returns
+        -------
+        str
+            The JSON text.
 
         Examples
         --------
@@ -345,6 +367,23 @@ def _is_seq(x: Any) -> bool:
 
 def detect_task(y_true: Any, y_pred: Any, *, ignore_index: int = -100) -> str:
     """The task ``task="auto"`` picks (see the module docs for the rules).
+
+    Parameters
+    ----------
+    y_true : array-like
+        True labels, in any form :func:`evaluate` accepts: 1-d labels, an indicator matrix
+        (dense or scipy sparse), per-sample label lists, or tag sequences.
+    y_pred : array-like
+        Predicted labels in the same form; nested lists whose lengths differ from
+        ``y_true``'s pairwise are taken as multi-label.
+    ignore_index : int, default=-100
+        Integer tag id marking positions to skip; nested integer lists holding it are
+        taken as tags.
+
+    Returns
+    -------
+    {"multiclass", "multilabel", "tags"}
+        The detected task.
 
     Examples
     --------

@@ -16,6 +16,15 @@ __all__ = ["Scores", "average_scores", "prf", "zero_division_value"]
 class Scores(NamedTuple):
     """An averaged ``(precision, recall, f1)`` triple.
 
+    Attributes
+    ----------
+    precision : float
+        Averaged precision, in [0, 1] (or the ``zero_division`` value, possibly ``nan``).
+    recall : float
+        Averaged recall, in [0, 1] (or the ``zero_division`` value, possibly ``nan``).
+    f1 : float
+        Averaged F1 score, in [0, 1] (or the ``zero_division`` value, possibly ``nan``).
+
     Examples
     --------
     >>> Scores(0.5, 1.0, 2 / 3).f1
