@@ -27,6 +27,10 @@ Usage::
     python benchmarks/train_effect.py               # full run (3 seeds)
     python benchmarks/train_effect.py --quick       # smoke run: 1 seed, 1 epoch, subsets
     python benchmarks/train_effect.py --device cuda
+    python benchmarks/train_effect.py --threads 1    # on a busy machine (see below)
+
+Two torch threads (the default) spin-wait badly when other processes share a 2-core CPU (a run
+went from 43 s to 227 s under a load average of 4); ``--threads 1`` degrades gracefully.
 """
 
 from __future__ import annotations
@@ -97,6 +101,7 @@ class Task:
     test_inputs: Callable[[torch.device], Iterator[tuple[Any, np.ndarray]]]
     make_model: Callable[[], nn.Module]
     info: dict[str, Any] = field(default_factory=dict)
+    reseed: Callable[[int], None] = lambda seed: None  # seeds data augmentation per run
 
 
 def _rarest_third(counts: pd.Series) -> list[str]:
@@ -274,11 +279,14 @@ def load_wnut17(budget: Budget) -> Task:
     chars = {ch: i + 2 for i, ch in enumerate(sorted({ch for s in tr_tok for t in s for ch in t}))}
     tr_enc, te_enc = _encode(tr_tok, words, chars), _encode(te_tok, words, chars)
     tr_y = [np.array([tag_id[t] for t in s], dtype=np.int64) for s in tr_tag]
-    rng = np.random.default_rng(0)
+    rng = [np.random.default_rng(0)]  # word dropout; reseeded by every training run
+
+    def reseed(seed: int) -> None:
+        rng[0] = np.random.default_rng([seed, 17])
 
     def batch(idx: np.ndarray, device: torch.device) -> tuple[Any, torch.Tensor]:
         inputs, target = _pad([tr_enc[i] for i in idx], [tr_y[i] for i in idx], device,
-                              word_dropout=0.05, rng=rng)
+                              word_dropout=0.05, rng=rng[0])
         assert target is not None
         return inputs, target
 
@@ -296,7 +304,7 @@ def load_wnut17(budget: Budget) -> Task:
         weight_table=tag_table, classes=tags, rare=_rarest_third(entity_table.counts),
         y_true=te_tag, batch=batch, test_inputs=test_inputs, make_model=make_model,
         info={"train": len(tr_enc), "test": len(te_enc), "words": len(words),
-              "chars": len(chars), "tags": len(tags)},
+              "chars": len(chars), "tags": len(tags)}, reseed=reseed,
     )
 
 
@@ -369,6 +377,7 @@ def train_one(task: Task, config: str, seed: int, budget: Budget, device: torch.
               plan: Any) -> tuple[nn.Module, int]:
     """Train with a fixed number of optimiser steps; returns the model and steps taken."""
     torch.manual_seed(seed)  # model init and dropout; the samplers own their generators
+    task.reseed(seed)
     model = task.make_model().to(device)
     loss_fn = make_loss(task, config, device).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=budget.lr)
@@ -526,8 +535,9 @@ def tables_for(outcome: Outcome, budget: Budget, n_seeds: int) -> list[dict[str,
             "lower-cased word embedding (64) ⊕ word-shape embedding (8) ⊕ char-CNN (24-dim "
             "chars, 48 filters, width 3) → BiLSTM (2×64), dropout 0.25 → softmax over the 13 "
             "BIO tags, argmax decoding, no CRF; trained on train, scored on test")
+    sizes = ", ".join(f"{k} {v}" for k, v in task.info.items())
     notes = (
-        f"{task.info}. {what}. Adam lr={budget.lr}, batch {budget.batch_size}, "
+        f"{sizes}. {what}. Adam lr={budget.lr}, batch {budget.batch_size}, "
         f"{budget.epochs} epochs = {outcome.steps} optimiser steps for every configuration "
         f"(sampler epochs are cut to the same step count). Mean ± sample std over {n_seeds} "
         "seed(s). Rare third = the ceil(K/3) classes with the fewest training "
@@ -589,7 +599,7 @@ def verdict_table(outcomes: list[Outcome]) -> dict[str, Any]:
         best_ev = o.evals.get(best) if best else None
         rows.append([
             o.task.name, f"{sum(o.paradox)}/{len(o.paradox)} seeds flagged",
-            "; ".join(ev.paradox.reasons) or "—",
+            " ".join(ev.paradox.reasons) or "—",
             best or "—",
             "—" if best_ev is None else ("flagged" if best_ev.paradox.flagged else "not flagged"),
         ])
@@ -704,6 +714,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "rare_recall": mean_std([r["rare_recall"] for r in o.runs[k]])}
                 for k in ("none", best)} | {"best": best}
     description = [
+        "Configurations (same model, optimiser and number of optimiser steps): none = plain "
+        "BCE / cross-entropy with uniform shuffling; weighted = curate.class_weights("
+        "scheme='inverse_sqrt') (mean 1), used as BCE pos_weight per label on mulan_yeast and "
+        "as WeightedCrossEntropy class weights on wnut17_ner, where O gets its own scaled "
+        "inverse-sqrt weight (background_weight='scaled'); focal = SigmoidFocalLoss(gamma=2, "
+        "alpha=None) / FocalLoss(gamma=2); sampler = BalancedSampler over an "
+        "InterClassBalancer plan (default options, same epoch size); sampler+weights = both.",
         "Mean change against the unbalanced run ('none'); 'within seed noise' means the "
         "change is no larger than the root sum of squares of the two seed stds.",
         *findings(outcomes),
@@ -715,7 +732,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "headline": headline, "links": links,
         "runs": {o.task.name: o.runs for o in outcomes},
     }
-    tables[0]["notes"] += f" Whole experiment: {total:.0f} s wall on {device}."
+    tables[0]["notes"] += (f" Whole experiment: {total:.0f} s wall on {device}, "
+                           f"{args.threads} torch thread(s).")
     path = write_results("train_effect", tables, out=out, extra=extra)
     print(f"\nwall time {total:.1f}s; wrote {path}")
     return 0

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from curate._atomic import atomic_write, atomic_write_text
 from curate._optional import require
 from curate._validation import Interval, Options, StrEnum, check_param, validate_params
 from curate.exceptions import CurateTypeError, CurateValueError, ZeroCountWarning
@@ -292,23 +292,14 @@ class ClassWeights:
         if not path.parent.is_dir():
             raise CurateValueError(f"cannot save to {str(path)!r}: folder {str(path.parent)!r} "
                                    "does not exist")
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            if path.suffix in (".pt", ".pth"):
-                torch = require("torch", "ClassWeights.save('.pt')")
-                payload = self._payload()
-                payload["class_weights"] = torch.tensor(self.weights, dtype=torch.float64)
-                payload["label_counts"] = torch.tensor(self.counts, dtype=torch.int64)
-                with os.fdopen(fd, "wb") as fh:
-                    torch.save(payload, fh)
-            else:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump(self._payload(), fh, indent=2)
-                    fh.write("\n")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        if path.suffix in (".pt", ".pth"):
+            torch = require("torch", "ClassWeights.save('.pt')")
+            payload = self._payload()
+            payload["class_weights"] = torch.tensor(self.weights, dtype=torch.float64)
+            payload["label_counts"] = torch.tensor(self.counts, dtype=torch.int64)
+            atomic_write(path, lambda tmp: torch.save(payload, tmp))
+        else:
+            atomic_write_text(path, json.dumps(self._payload(), indent=2) + "\n")
         return path
 
     @classmethod

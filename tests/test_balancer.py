@@ -370,4 +370,18 @@ def test_scipy_and_highspy_lp_agree(monkeypatch):
     a = InterClassBalancer(solver="lp").fit(table)
     monkeypatch.setattr(_solvers, "USE_HIGHSPY", False)
     b = InterClassBalancer(solver="lp").fit(table)
+    monkeypatch.setattr(_solvers, "SCIPY_SIFT_MIN_GROUPS", 1)
+    c = InterClassBalancer(solver="lp").fit(table)
+    assert c.details["sifting_rounds"] >= 1
     assert a.lower_bound == pytest.approx(b.lower_bound, rel=1e-6)
+    assert c.lower_bound == pytest.approx(b.lower_bound, rel=1e-6)
+
+
+def test_auto_caps_the_mip_phase_without_a_warning(monkeypatch):
+    table = make_long_tailed(1500, 40, seed=5)
+    monkeypatch.setattr(_solvers, "AUTO_MIP_SECONDS", 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plan = InterClassBalancer(mip_gap=0.0, duplicate_cost=0.05, removal_cost=0.05).fit(table)
+    assert plan.details["mip_seconds_cap"] == 0.5
+    assert plan.success and plan.gap <= 0.01

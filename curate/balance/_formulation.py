@@ -47,8 +47,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["BREAKPOINTS", "SHORTFALL_BREAKPOINTS", "LinearModel", "Problem", "Signatures", "evaluate", "penalty",
-           "signatures"]
+__all__ = ["BREAKPOINTS", "SHORTFALL_BREAKPOINTS", "LinearModel", "Problem", "Signatures",
+           "evaluate", "penalty", "shortfall_breakpoints", "signatures"]
 
 #: Breakpoints of the piecewise-linear ``u²`` part of the penalty for an excess (``u > 0``),
 #: in units of the original mean class total ``t⁰`` (see the module docstring).
@@ -56,12 +56,32 @@ BREAKPOINTS = np.concatenate([
     np.arange(0.0, 1.0, 1 / 16), np.arange(1.0, 4.0, 0.25), np.arange(4.0, 16.0, 1.0),
     np.arange(16.0, 64.0, 4.0), [64.0],
 ])
-#: Breakpoints for a shortfall (``u < 0``): finer, so that the rarest classes (a shortfall
-#: close to the mean) are told apart to ``t⁰ / 64``.
+#: Breakpoints for a shortfall (``u < 0``) with few classes: finer, so that the rarest
+#: classes (a shortfall close to the mean) are told apart to ``t⁰ / 64``. See
+#: :func:`shortfall_breakpoints` for the rule with more classes.
 SHORTFALL_BREAKPOINTS = np.concatenate([
     np.arange(0.0, 2.0, 1 / 64), np.arange(2.0, 4.0, 0.25), np.arange(4.0, 16.0, 1.0),
     np.arange(16.0, 64.0, 4.0), [64.0],
 ])
+
+
+def shortfall_breakpoints(n_classes: int) -> np.ndarray:
+    """Shortfall breakpoints for ``n_classes`` balanced classes.
+
+    Steps of ``1/64`` (up to 200 classes), ``1/32`` (up to 400) or ``1/16`` (more) on
+    ``[0, 2)``, then as :data:`SHORTFALL_BREAKPOINTS`: the LP has ``K · 32 … 128`` shortfall
+    columns on that stretch, which bounds its size at large ``K``.
+
+    Examples
+    --------
+    >>> [float(shortfall_breakpoints(k)[1]) for k in (52, 365, 1000)]
+    [0.015625, 0.03125, 0.0625]
+    """
+    per_unit = 64 if n_classes <= 200 else 32 if n_classes <= 400 else 16
+    fine = np.arange(0.0, 2.0, 1 / per_unit)
+    return np.concatenate([fine, SHORTFALL_BREAKPOINTS[SHORTFALL_BREAKPOINTS >= 2.0]])
+
+
 #: Default weight of the quadratic part of the penalty.
 CURVATURE = 1.0
 
@@ -83,11 +103,13 @@ def _q(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return q
 
 
-def penalty(u: Any, curvature: float = CURVATURE) -> np.ndarray:
+def penalty(u: Any, curvature: float = CURVATURE,
+            shortfall: np.ndarray = SHORTFALL_BREAKPOINTS) -> np.ndarray:
     """``f(u) = |u| + curvature · q(u)``, the convex piecewise-linear deviation penalty.
 
-    ``q`` interpolates ``u²`` at :data:`BREAKPOINTS` for ``u > 0`` and at
-    :data:`SHORTFALL_BREAKPOINTS` for ``u < 0``, so it equals ``u²`` at every breakpoint.
+    ``q`` interpolates ``u²`` at :data:`BREAKPOINTS` for ``u > 0`` and at the ``shortfall``
+    breakpoints (:func:`shortfall_breakpoints`) for ``u < 0``, so it equals ``u²`` at every
+    breakpoint.
 
     Examples
     --------
@@ -103,7 +125,7 @@ def penalty(u: Any, curvature: float = CURVATURE) -> np.ndarray:
     neg = u < 0
     q = _q(a, BREAKPOINTS)
     if neg.any():
-        q[neg] = _q(a[neg], SHORTFALL_BREAKPOINTS)
+        q[neg] = _q(a[neg], shortfall)
     return a + curvature * q
 
 
@@ -287,7 +309,12 @@ class Problem:
         if c.shape[-1] == 0:
             return np.zeros(c.shape[:-1])
         dev = (c - c.mean(axis=-1, keepdims=True)) / self.mean_total
-        return penalty(dev, self.curvature).sum(axis=-1) / c.shape[-1]
+        return penalty(dev, self.curvature, self.shortfall).sum(axis=-1) / c.shape[-1]
+
+    @cached_property
+    def shortfall(self) -> np.ndarray:
+        """Shortfall breakpoints for this many balanced classes."""
+        return shortfall_breakpoints(self.n_balanced)
 
     @property
     def y_lo(self) -> np.ndarray:
@@ -398,7 +425,7 @@ def _segments(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     reach = {+1: c_max, -1: np.maximum(_mean_bound(problem) - problem.floor, 0.0)}
     cls, sign, width, price = [], [], [], []
     for sgn, most in reach.items():
-        b = (BREAKPOINTS if sgn > 0 else SHORTFALL_BREAKPOINTS)
+        b = BREAKPOINTS if sgn > 0 else problem.shortfall
         cost = _segment_slopes(problem.curvature, b) / problem.scale
         widths = np.append(np.diff(b), np.inf) * t0
         # segments s with b_s < most (at least the first); the last of them is unbounded
@@ -494,7 +521,7 @@ def build_model(problem: Problem) -> LinearModel:
     # a first working set of segments: those the identity plan's deviations reach, and the
     # first and the (unbounded) last one of every class and side
     dev0 = problem.original_totals - problem.original_totals.mean() if k else np.zeros(0)
-    bpts = {+1: BREAKPOINTS * problem.mean_total, -1: SHORTFALL_BREAKPOINTS * problem.mean_total}
+    bpts = {+1: BREAKPOINTS * problem.mean_total, -1: problem.shortfall * problem.mean_total}
     seg_start = np.empty(n_seg)
     for sgn, b in bpts.items():
         on = seg_sign == sgn

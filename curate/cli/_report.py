@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from curate.cli._common import add_input_arguments, read_input
+
 __all__ = ["register", "run"]
 
 _BALANCER_OPTIONS = (
@@ -38,14 +40,10 @@ def register(subparsers: Any) -> None:
         "co-occurrence, optional class weights and an optional balancing plan with its "
         "trade-off frontier. The format follows the --out suffix (.html, .md, .json).",
     )
-    p.add_argument("input", metavar="INPUT", help="label file or folder (see curate.io)")
+    add_input_arguments(p)
     p.add_argument("--out", required=True, help="output path: report.html, report.md or .json")
-    p.add_argument("--format", default=None, help="input format (default: from INPUT)")
     p.add_argument("--format-out", choices=("html", "md", "json"), default=None,
                    help="output format (default: from the --out suffix)")
-    p.add_argument("--column", default=None, help="label column of a table file")
-    p.add_argument("--background", default=None, help="background class, e.g. O")
-    p.add_argument("--level", default=None, help="what to count: instance, sample, token, entity")
     p.add_argument("--title", default="Dataset report", help="report title")
     p.add_argument("--weights", action="append", default=None, metavar="SCHEME",
                    help="add a class-weight table for SCHEME (repeatable): inverse, "
@@ -82,9 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     fmt = args.format_out or format_from_path(out)
-    read_kwargs = {k: getattr(args, k) for k in ("format", "column", "background", "level")
-                   if getattr(args, k) is not None}
-    table = curate.io.read_labels(args.input, **read_kwargs)
+    table = read_input(args)
     plan = None
     if args.balance:
         options = {k: getattr(args, k) for k in _BALANCER_OPTIONS if getattr(args, k) is not None}

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from curate._atomic import atomic_write
+from curate.cli._common import add_input_arguments, read_input
 from curate.exceptions import CurateValueError
 
 __all__ = ["register", "run"]
@@ -34,7 +34,6 @@ def register(subparsers: Any) -> None:
     >>> sub = argparse.ArgumentParser().add_subparsers()
     >>> register(sub)
     """
-    from curate.io import FORMATS
 
     p = subparsers.add_parser(
         "resample",
@@ -43,15 +42,8 @@ def register(subparsers: Any) -> None:
         "index, multiplicity + metadata) and print the before/after summary. With "
         "--from-manifest, turn a saved manifest back into indices or a resampled label file.",
     )
-    p.add_argument("input", metavar="INPUT", nargs="?", help="label file or folder")
+    add_input_arguments(p, optional=True)
     p.add_argument("--out", help="manifest parquet to write (a <out>.json sidecar is written too)")
-    p.add_argument("--format", choices=FORMATS, default=None,
-                   help="input format (default: inferred from the path)")
-    p.add_argument("--column", default=None, help="label column for parquet/csv/jsonl")
-    p.add_argument("--level", choices=("token", "entity"), default=None,
-                   help="count tags per token or entity spans (conll / tag columns)")
-    p.add_argument("--background", default=None,
-                   help="background class: never balanced, its-only samples never duplicated")
     p.add_argument("--minimize-duplicates", action="store_true",
                    help="keep every sample holding a below-mean class")
     p.add_argument("--count", choices=("instances", "samples"), default="instances",
@@ -79,17 +71,7 @@ def register(subparsers: Any) -> None:
 
 
 def _write_atomic(path: str, write: Any) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, write)
 
 
 def _from_manifest(args: argparse.Namespace) -> int:
@@ -132,10 +114,7 @@ def run(args: argparse.Namespace) -> int:
             "e.g. curate resample labels.parquet --out manifest.parquet"
         )
     from curate.balance import InterClassBalancer
-    from curate.io import read_labels
-
-    table = read_labels(args.input, format=args.format, column=args.column,
-                        background=args.background, level=args.level)
+    table = read_input(args)
     balancer = InterClassBalancer(
         background_class=args.background, minimize_duplicates=args.minimize_duplicates,
         count=args.count, target_size=args.target_size, max_duplicates=args.max_duplicates,

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from curate.io import FORMATS, read_labels
+from curate.cli._common import add_input_arguments, read_input
 from curate.stats import ImbalanceStats, imbalance_stats
 
 __all__ = ["register", "run"]
@@ -30,15 +30,7 @@ def register(subparsers: Any) -> None:
         description="Read labels and print how imbalanced they are: per-class counts and "
         "shares, imbalance ratio, entropy, Gini, empty samples and advice.",
     )
-    p.add_argument("input", metavar="INPUT", help="label file or folder")
-    p.add_argument("--format", choices=FORMATS, default=None,
-                   help="input format (default: inferred from the path)")
-    p.add_argument("--column", default=None,
-                   help="label column for parquet/csv/jsonl (default: labels, label, tags, ...)")
-    p.add_argument("--background", default=None,
-                   help="background class, e.g. O (default for token-level tags: O)")
-    p.add_argument("--level", choices=("token", "entity"), default=None,
-                   help="count tags per token or entity spans (conll / tag columns)")
+    add_input_arguments(p)
     p.add_argument("--top", type=int, default=30,
                    help="per-class rows shown in the table (default: 30; 0 = all)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -61,8 +53,7 @@ def run(args: argparse.Namespace) -> int:
     ...
     0
     """
-    table = read_labels(args.input, format=args.format, column=args.column,
-                        background=args.background, level=args.level)
+    table = read_input(args)
     stats = imbalance_stats(table)
     if args.json:
         print(json.dumps(stats.to_dict(), indent=2))

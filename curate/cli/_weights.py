@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from curate.cli._common import add_input_arguments, read_input
+
 __all__ = ["register", "run"]
 
 
@@ -29,16 +31,11 @@ def register(subparsers: Any) -> None:
         "(curate.class_weights), print them as a table and as a TOML [class_weights] block "
         "with label ids, and optionally save the artifact (.json, or .pt for torch).",
     )
-    p.add_argument("input", metavar="INPUT", help="label file or folder (see curate.io)")
-    p.add_argument("--format", default=None, help="input format (default: from INPUT)")
-    p.add_argument("--column", default=None, help="label column of a table file")
-    p.add_argument("--level", default=None, help="what to count: token, entity, instance, sample")
+    add_input_arguments(p)
     p.add_argument("--scheme", default="inverse_sqrt",
                    choices=("inverse", "inverse_sqrt", "effective", "balanced"))
     p.add_argument("--alpha", type=float, default=0.5, help="exponent of inverse_sqrt")
     p.add_argument("--beta", type=float, default=0.999, help="beta of effective")
-    p.add_argument("--background", default=None,
-                   help="background class, e.g. O (default: the reader's; 'none' for none)")
     p.add_argument("--background-weight", type=_background_weight, default=1.0,
                    help="float in (0, 1], 'lowest' or 'scaled' (default 1.0)")
     p.add_argument("--normalize", default="auto", choices=("auto", "mean", "all", "none"))
@@ -71,12 +68,9 @@ def _print_table(weights: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Read the labels, compute the weights with the public API, print and save them."""
     import curate
-    from curate.io import read_labels
-
-    reader_bg = None if args.background in (None, "none") else args.background
-    table = read_labels(args.input, format=args.format, column=args.column,
-                        background=reader_bg, level=args.level)
     background: Any = False if args.background == "none" else args.background
+    table = read_input(argparse.Namespace(**{**vars(args), "background": (
+        None if args.background in (None, "none") else args.background)}))
     weights = curate.class_weights(
         table, scheme=args.scheme, alpha=args.alpha, beta=args.beta, background=background,
         background_weight=args.background_weight, normalize=args.normalize,

@@ -6,18 +6,17 @@ import json
 import math
 import os
 import re
-import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from curate._atomic import atomic_write_text
 from curate._validation import Interval, Options, validate_params
 from curate.exceptions import CurateValueError, UndefinedMetricWarning
 from curate.metrics._counts import Counts, count_multiclass, count_multilabel, restrict
@@ -235,11 +234,7 @@ class Evaluation:
         """
         text = json.dumps(_clean(self.to_dict()), indent=indent)
         if path is not None:
-            target = Path(path)
-            fd, tmp = tempfile.mkstemp(dir=target.parent or ".", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, target)
+            atomic_write_text(path, text)
         return text
 
     def summary_line(self) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from curate._atomic import atomic_write_text
 from curate._validation import Interval, check_param
 from curate.exceptions import CurateTypeError, CurateValueError
 from curate.report._build import SCHEMA_VERSION, build_dataset, build_evaluation
@@ -19,16 +19,7 @@ __all__ = ["Report", "dataset_report", "evaluation_report"]
 
 
 def _write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text)
 
 
 class Report:
