@@ -71,6 +71,7 @@ def write_results(
         **(extra or {}),
     }
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.chmod(tmp, 0o644)
     with os.fdopen(fd, "w") as fh:
         json.dump(payload, fh, indent=2, default=float)
     os.replace(tmp, path)

@@ -30,10 +30,11 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-# Sections in this order; any other results file follows, sorted by name.
+# Sections in this order, then any other results file by name, then the training experiment.
 ORDER = ("bench_counting", "counting", "bench_losses", "losses", "bench_balancer", "balancer",
-         "bench_sampler", "sampler", "bench_metrics", "metrics", "bench_report", "report",
-         "train_effect")
+         "bench_sampler", "sampler", "bench_rotation", "rotation", "bench_metrics", "metrics",
+         "bench_report", "report")
+LAST = "train_effect"
 MACHINE_KEYS = ("cpu", "cores", "ram_gb", "gpu", "device", "versions")
 
 
@@ -202,6 +203,8 @@ def render_section(path: Path, out_dir: Path, shared_machine: str | None) -> str
 
 def _sort_key(path: Path) -> tuple[int, str]:
     stem = path.stem
+    if stem == LAST:
+        return (len(ORDER) + 1, stem)
     return (ORDER.index(stem), stem) if stem in ORDER else (len(ORDER), stem)
 
 

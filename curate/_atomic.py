@@ -10,6 +10,12 @@ from pathlib import Path
 __all__ = ["atomic_write", "atomic_write_text"]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[str], object]) -> Path:
     """Call ``write(tmp)`` on a temp file beside ``path``, then rename it onto ``path``.
 
@@ -27,6 +33,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[str], object]) -
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
     try:
         write(tmp)
         os.replace(tmp, target)

@@ -385,3 +385,24 @@ def test_auto_caps_the_mip_phase_without_a_warning(monkeypatch):
         plan = InterClassBalancer(mip_gap=0.0, duplicate_cost=0.05, removal_cost=0.05).fit(table)
     assert plan.details["mip_seconds_cap"] == 0.5
     assert plan.success and plan.gap <= 0.01
+
+
+def test_sifting_handles_a_target_size_its_working_set_cannot_reach(monkeypatch):
+    table = make_long_tailed(3000, 20, seed=14)
+    bal = InterClassBalancer(solver="lp", target_size=2.5, duplicate_cost=0.1)
+    full = bal.fit(table)
+    monkeypatch.setattr(_solvers, "SIFT_MIN_GROUPS", 1)
+    monkeypatch.setattr(_solvers, "_initial_groups", lambda problem: np.arange(2))
+    sifted = bal.fit(table)
+    assert sifted.details["sifting_rounds"] >= 2  # infeasible working set, then every column
+    assert sifted.epoch_size == full.epoch_size == int(2.5 * 3000)
+    assert sifted.lower_bound == pytest.approx(full.lower_bound, rel=1e-6)
+
+
+def test_sifting_time_out_falls_back_to_identity(monkeypatch):
+    table = make_long_tailed(2000, 20, seed=15)
+    monkeypatch.setattr(_solvers, "SIFT_MIN_GROUPS", 1)
+    with pytest.warns(SolverTimeLimitWarning, match="identity plan"):
+        plan = InterClassBalancer(solver="lp", time_limit=1e-9).fit(table)
+    assert plan.status is PlanStatus.FALLBACK
+    assert plan.multiplicity.tolist() == [1] * table.n_samples

@@ -91,11 +91,13 @@ class InterClassBalancer:
     (one integer variable per group) and each group's copies are spread evenly over its
     members, rotating per epoch (see :class:`BalancePlan`). The objective (docs/balancer.md)::
 
-        Σ_k |c_k - mean(c)| / Σ_k c⁰_k + duplicate_cost · #copies / N
-                                       + removal_cost · #removed / N
+        (1/K) Σ_k f((c_k - mean(c)) / t⁰) + duplicate_cost · #copies / N
+                                          + removal_cost · #removed / N
 
-    subject to ``Σ x_i = target_size``, the optional budgets and
-    ``c_k ≥ min_class_fraction · c⁰_k``.
+    with ``t⁰`` the original mean class total and ``f(u) = |u| + q(u)``, ``q`` a convex
+    piecewise-linear interpolation of ``u²`` (so a deeper shortfall costs more per unit and
+    the rarest classes are lifted first; the model stays linear), subject to
+    ``Σ x_i = target_size``, the optional budgets and ``c_k ≥ min_class_fraction · c⁰_k``.
 
     Parameters
     ----------
@@ -124,9 +126,10 @@ class InterClassBalancer:
         Hard budgets on ``Σ max(x_i - 1, 0)`` and ``#{i : x_i = 0}``: an int count, a float
         fraction of ``N`` or ``None`` (unbounded).
     solver : {"auto", "lp", "cbc", "highs"}, default="auto"
-        ``"lp"``: LP relaxation (HiGHS via scipy, sifting for large inputs) + rounding + repair
-        with a certified gap. ``"cbc"``/``"highs"``: exact MIP through PuLP. ``"auto"``: LP,
-        then the MIP when the gap exceeds ``mip_gap`` and there are at most 2,000 groups.
+        ``"lp"``: LP relaxation (HiGHS through ``highspy``, or scipy without it; sifting for
+        large inputs) + rounding + repair with a certified gap. ``"cbc"``/``"highs"``: exact
+        MIP through PuLP. ``"auto"``: LP, then CBC for at most 3 s when the gap exceeds
+        ``mip_gap`` and there are at most 2,000 groups.
     time_limit : float, default=60.0
         Seconds for the whole solve. On time-out the best plan found is returned with its
         gap and a :class:`~curate.exceptions.SolverTimeLimitWarning`.

@@ -97,7 +97,13 @@ def _atomic_write(path: Path, write: Any) -> None:
 
 
 class PlanStatus(StrEnum):
-    """How a plan was obtained."""
+    """How a plan was obtained.
+
+    Examples
+    --------
+    >>> PlanStatus("optimal") is PlanStatus.OPTIMAL, PlanStatus.FALLBACK.value
+    (True, 'fallback')
+    """
 
     OPTIMAL = "optimal"  # proven optimal within mip_gap
     FEASIBLE = "feasible"  # feasible with a certified gap (LP rounding, or stopped by time_limit)
@@ -143,6 +149,10 @@ class BalancePlan:
         The options the resampler was run with.
     details : dict
         Extra numbers (timings, objective parts) for reports.
+    rotation : "presence", ndarray of shape (n_samples,) or None, default=None
+        Which samples take turns across epochs (see :meth:`draw`): ``None`` rotates only
+        inside ``group``; ``"presence"`` or an array of rotation-group ids rotates epoch-0
+        copies among members of a wider group from epoch 1 on.
 
     Examples
     --------
@@ -213,6 +223,21 @@ class BalancePlan:
         With ``group=None`` every sample is its own group, so whole multiplicities are drawn
         identically every epoch and fractional ones are stochastically rounded per epoch.
         With groups, the group sums are rotated over the members from epoch to epoch.
+
+        Parameters
+        ----------
+        table : LabelTable
+            The labels the plan resamples.
+        multiplicity : array-like of shape (n_samples,)
+            Non-negative (expected) copies of every sample.
+        group : array-like of shape (n_samples,), default=None
+            Group label of every sample (any hashable values); ``None``: one group per sample.
+        **kwargs
+            Passed to the constructor (``count``, ``seed``, ``method``, ``status``, ...).
+
+        Returns
+        -------
+        BalancePlan
 
         Examples
         --------
@@ -402,8 +427,8 @@ class BalancePlan:
         [0, 0, 1]
         """
         idx = np.repeat(np.arange(self.table.n_samples, dtype=np.int64), self.draw(epoch))
-        if shuffle:
-            idx = np.random.default_rng([self.seed, int(epoch), 2]).permutation(idx)
+        if shuffle:  # in place: the same order as Generator.permutation, without a copy
+            np.random.default_rng([self.seed, int(epoch), 2]).shuffle(idx)
         return idx
 
     def _count_matrix(self) -> Any:
@@ -411,6 +436,16 @@ class BalancePlan:
 
     def class_totals(self, multiplicity: Any = None) -> pd.Series:
         """Class totals ``Aᵀx`` for ``multiplicity`` (default: the epoch-0 plan).
+
+        Parameters
+        ----------
+        multiplicity : array-like of shape (n_samples,), default=None
+            Copies per sample; ``None`` uses :attr:`multiplicity`.
+
+        Returns
+        -------
+        pandas.Series
+            One total per class (instances or samples, per ``count``).
 
         Examples
         --------
@@ -573,6 +608,15 @@ class BalancePlan:
     def to_manifest(self, epoch: int = 0) -> pd.DataFrame:
         """One row per sample: ``sample_id``, ``index`` (row position) and ``multiplicity``.
 
+        Parameters
+        ----------
+        epoch : int, default=0
+            Epoch whose multiplicities are listed.
+
+        Returns
+        -------
+        pandas.DataFrame
+
         Examples
         --------
         >>> import curate
@@ -591,6 +635,15 @@ class BalancePlan:
 
         Columns ``sample_id``, ``index`` (row in the original table) and ``labels`` (class
         names, repeated per instance count), readable back with ``curate.io.read_labels``.
+
+        Parameters
+        ----------
+        epoch : int, default=0
+            Epoch to write out.
+
+        Returns
+        -------
+        pandas.DataFrame
 
         Examples
         --------
@@ -633,6 +686,16 @@ class BalancePlan:
         so :meth:`load` rebuilds the plan, and its redraws, without the original table. The
         metadata (options, counts before/after, objective, bound, gap, status, input checksum)
         is stored in the parquet key-value metadata and, for people, in ``<path>.json``.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write the parquet; folders are created.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
 
         Examples
         --------
@@ -763,6 +826,19 @@ class BalancePlan:
 def manifest_indices(path: str | os.PathLike[str], epoch: int = 0, *,
                      shuffle: bool = False) -> np.ndarray:
     """Flat row indices of a saved manifest for ``epoch`` (each repeated per multiplicity).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A manifest written by :meth:`BalancePlan.save` or ``curate resample``.
+    epoch : int, default=0
+        Epoch to draw.
+    shuffle : bool, default=False
+        Permute the indices (seeded by the plan's seed and ``epoch``).
+
+    Returns
+    -------
+    ndarray of int64
 
     Examples
     --------

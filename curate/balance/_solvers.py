@@ -226,10 +226,18 @@ def _highs_lp(model: LinearModel, problem: Problem, deadline: float) -> tuple[An
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
             return _LPResult(1, "Time limit reached"), np.zeros(0), rounds
-        h.setOptionValue("time_limit", float(remaining))
+        # HiGHS compares its time_limit with the run clock of this instance, which may keep
+        # counting across warm re-solves: give it the clock so far plus what is left
+        h.setOptionValue("time_limit", float(h.getRunTime() + remaining))
         h.run()
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
+            if not in_lp.all():  # the working set may be too small (e.g. a target_size)
+                add = np.flatnonzero(~in_lp)
+                _add_columns(h, a_all, cost, lb, ub, add)
+                cols = np.concatenate([cols, add])
+                in_lp[add] = True
+                continue
             return _LPResult(2, "The LP is infeasible"), np.zeros(0), rounds
         if status == highspy.HighsModelStatus.kTimeLimit:
             return _LPResult(1, "Time limit reached"), np.zeros(0), rounds
@@ -250,11 +258,17 @@ def _highs_lp(model: LinearModel, problem: Problem, deadline: float) -> tuple[An
             obj = h.getInfo().objective_function_value / factor
             return _LPResult(0, "optimal", obj, x), x, rounds
         add = bad[np.argsort(reduced[bad], kind="stable")[:batch]]
-        block = a_all[:, add]
-        h.addCols(len(add), cost[add], lb[add], ub[add], block.nnz,
-                  block.indptr.astype(np.int32), block.indices.astype(np.int32), block.data)
+        _add_columns(h, a_all, cost, lb, ub, add)
         cols = np.concatenate([cols, add])
         in_lp[add] = True
+
+
+def _add_columns(h: Any, a_all: sp.csc_matrix, cost: np.ndarray, lb: np.ndarray,
+                 ub: np.ndarray, add: np.ndarray) -> None:
+    """Append the model columns ``add`` to the HiGHS instance ``h`` (its basis is kept)."""
+    block = a_all[:, add]
+    h.addCols(len(add), cost[add], lb[add], ub[add], block.nnz,
+              block.indptr.astype(np.int32), block.indices.astype(np.int32), block.data)
 
 
 def _solve_lp(
