@@ -21,7 +21,7 @@ Three parts, each printed as a table and written to ``benchmarks/results/balance
 
 Usage::
 
-    python benchmarks/bench_balancer.py            # full run (tens of minutes on 2 cores)
+    python benchmarks/bench_balancer.py            # full run (~5-10 minutes on 2 cores)
     python benchmarks/bench_balancer.py --quick    # smoke run: two small sets, small sizes
 """
 
