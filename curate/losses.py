@@ -212,6 +212,11 @@ class WeightedCrossEntropy(_WeightedLoss):
             per = F.cross_entropy(z, y, weight=w, ignore_index=self.ignore_index,
                                   label_smoothing=self.label_smoothing, reduction="none")
             return per.reshape(target.shape)
+        if self.reduction == "mean" and self.label_smoothing == 0:
+            # fast path: F.cross_entropy's own weighted mean; an all-ignored batch makes it
+            # 0/0 = nan, replaced by 0 with a (zero) gradient, without a host sync
+            out = F.cross_entropy(z, y, weight=w, ignore_index=self.ignore_index)
+            return torch.where((y != self.ignore_index).any(), out, out.new_zeros(()))
         total = F.cross_entropy(z, y, weight=w, ignore_index=self.ignore_index,
                                 label_smoothing=self.label_smoothing, reduction="sum")
         if self.reduction == "sum":
@@ -293,16 +298,18 @@ class FocalLoss(_WeightedLoss):
         dtype = _compute_dtype(logits)
         z = z.to(dtype)
         valid = y != self.ignore_index
-        safe_y = torch.where(valid, y, 0).unsqueeze(1)
-        logp = F.log_softmax(z, dim=-1).gather(1, safe_y).squeeze(1)
-        per = -logp
+        safe_y = torch.where(valid, y, 0)
+        # log p_y through cross_entropy: its fused log-softmax/NLL backward is much cheaper
+        # than gather's; ignored positions give 0 here and weight 0 below
+        per = F.cross_entropy(z, y, ignore_index=self.ignore_index, reduction="none")
+        logp = -per
         if self.gamma != 0:
             one_minus_p = -torch.expm1(logp)  # 1 - p, accurate when p is close to 1
             if self.gamma < 1:  # d/dx x**gamma is infinite at 0
                 one_minus_p = one_minus_p.clamp_min(torch.finfo(dtype).eps)
             per = per * one_minus_p.clamp_min(0).pow(self.gamma)
         w = self._weight_for(logits, z.shape[-1], dtype)
-        wy = valid.to(dtype) if w is None else w[safe_y.squeeze(1)] * valid
+        wy = valid.to(dtype) if w is None else w[safe_y] * valid
         per = per * wy
         return _out(_reduce(per, wy.sum(), self.reduction, target.shape), logits)
 
