@@ -219,3 +219,26 @@ def data_error(field: str, value: Any, problem: str, fix: str = "") -> CurateVal
     if fix:
         msg += f"; {fix}"
     return CurateValueError(msg)
+
+
+def user_stacklevel() -> int:
+    """``stacklevel`` for :func:`warnings.warn` that points at the first frame outside curate.
+
+    Internal call depths differ between code paths, so a fixed ``stacklevel`` would blame a
+    curate line for some of them; this counts the frames up to the user's call instead.
+
+    Examples
+    --------
+    >>> user_stacklevel() >= 1
+    True
+    """
+    import sys
+    from pathlib import Path
+
+    package = str(Path(__file__).resolve().parent)
+    frame = sys._getframe(1)  # the caller of this helper = the function that warns
+    level = 1
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
+        frame = frame.f_back
+        level += 1
+    return level

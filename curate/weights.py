@@ -27,7 +27,14 @@ import pandas as pd
 
 from curate._atomic import atomic_write, atomic_write_text
 from curate._optional import require
-from curate._validation import Interval, Options, StrEnum, check_param, validate_params
+from curate._validation import (
+    Interval,
+    Options,
+    StrEnum,
+    check_param,
+    user_stacklevel,
+    validate_params,
+)
 from curate.exceptions import CurateTypeError, CurateValueError, ZeroCountWarning
 from curate.labels import LabelTable
 
@@ -488,7 +495,7 @@ def _fill_zero_counts(raw: np.ndarray, names: list[str]) -> np.ndarray:
         "rarest seen class. Drop them from classes= or silence this with "
         "warnings.filterwarnings('ignore', category=curate.exceptions.ZeroCountWarning)",
         ZeroCountWarning,
-        stacklevel=3,
+        stacklevel=user_stacklevel(),
     )
     return np.where(missing, fill, raw)
 

@@ -75,3 +75,12 @@ def test_str_enum_lists_choices():
         CurateValueError, match=r"'solver' parameter of fit must be one of \{'fast', 'exact'\}"
     ):
         _Mode.from_str("slow", "solver", "fit")
+
+
+def test_warnings_point_at_the_callers_line():
+    import curate
+    from curate.exceptions import UndefinedMetricWarning
+
+    with pytest.warns(UndefinedMetricWarning) as record:
+        curate.evaluate(["a", "b", "a"], ["a", "a", "a"])
+    assert {w.filename for w in record} == {__file__}

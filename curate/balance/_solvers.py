@@ -34,6 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
+from curate._validation import user_stacklevel
 from curate.balance._formulation import LinearModel, Problem, build_model, evaluate, violation
 from curate.balance._plan import PlanStatus
 from curate.exceptions import InfeasibleError, SolverError, SolverTimeLimitWarning
@@ -566,7 +567,7 @@ def solve(problem: Problem, *, solver: str = "auto", time_limit: float = 60.0,
         warnings.warn(
             f"The balancer hit time_limit={time_limit:g}s; returning the best plan found "
             f"(gap {gap:.2%}). Raise time_limit, or use solver='lp' to skip the exact MIP.",
-            SolverTimeLimitWarning, stacklevel=4,
+            SolverTimeLimitWarning, stacklevel=user_stacklevel(),
         )
     return SolveResult(y, status, objective, lower, message, used, parts, timings, info)
 
@@ -578,7 +579,7 @@ def _fallback(problem: Problem, identity: np.ndarray, res: Any, timings: dict[st
     warnings.warn(
         f"The balancer returned the identity plan: {reason}. Raise time_limit or relax the "
         "options; filter SolverTimeLimitWarning to silence this.",
-        SolverTimeLimitWarning, stacklevel=4,
+        SolverTimeLimitWarning, stacklevel=user_stacklevel(),
     )
     parts = evaluate(problem, identity)
     return SolveResult(identity, PlanStatus.FALLBACK, parts["objective"], None, reason, "none",

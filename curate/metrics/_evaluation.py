@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from curate._atomic import atomic_write_text
-from curate._validation import Interval, Options, validate_params
+from curate._validation import Interval, Options, user_stacklevel, validate_params
 from curate.exceptions import CurateValueError, UndefinedMetricWarning
 from curate.metrics._counts import Counts, count_multiclass, count_multilabel, restrict
 from curate.metrics._paradox import ParadoxVerdict, default_rare, judge
@@ -291,7 +291,7 @@ def _emit(masks: dict[str, np.ndarray], names: list[str], where: str) -> None:
                 f"samples: {bad[:10]}{' ...' if len(bad) > 10 else ''}. Use `zero_division` "
                 "parameter to control this behavior.",
                 UndefinedMetricWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
 
 
@@ -321,7 +321,7 @@ def _samples_avg(counts: Counts, zero_division: Any, warn: bool) -> Scores:
                 warnings.warn(
                     f"{metric} is ill-defined and being set to 0.0 in samples with no "
                     f"{modifier} labels. Use `zero_division` parameter to control this "
-                    "behavior.", UndefinedMetricWarning, stacklevel=4)
+                    "behavior.", UndefinedMetricWarning, stacklevel=user_stacklevel())
     return Scores(_nanaverage(p), _nanaverage(r), _nanaverage(f))
 
 
