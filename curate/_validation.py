@@ -234,9 +234,10 @@ def user_stacklevel() -> int:
     """
     import sys
     from pathlib import Path
+    from types import FrameType
 
     package = str(Path(__file__).resolve().parent)
-    frame = sys._getframe(1)  # the caller of this helper = the function that warns
+    frame: FrameType | None = sys._getframe(1)  # the caller of this helper: the one that warns
     level = 1
     while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
         frame = frame.f_back
