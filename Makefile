@@ -1,6 +1,6 @@
 # curate — two commands on a fresh machine: `make demo` and `make test`.
 # TORCH_SPEC picks the torch wheel (CPU by default); GPU users override it, e.g.
-#   make test TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu124"
+#   make test TORCH_SPEC="torch==2.13.0 --index-url <your CUDA wheel index>"
 PYTHON     ?= python3
 VENV       ?= .venv
 TORCH_SPEC ?= torch==2.13.0
