@@ -363,3 +363,8 @@ def test_benchmark_quick_runs(tmp_path):
 
     rows = json.loads(out.read_text())["tables"][0]["rows"]
     assert all(row[-1] is True for row in rows)
+
+
+def test_labels_with_string_tags_is_an_error():
+    with pytest.raises(CurateValueError, match=r"labels= names integer tag ids"):
+        evaluate([["B-PER", "O"]], [["O", "O"]], task="tags", labels=["O", "B-PER"])

@@ -102,6 +102,11 @@ def encode_tags(
     first: Any = next((s for s in y_true if len(s)), [])
     if len(first) and isinstance(first[0], (int, np.integer)):
         return _int_tags(y_true, y_pred, labels, ignore_index)
+    if labels is not None:
+        raise CurateValueError(
+            "labels= names integer tag ids (labels[i] is the tag of id i); these tags are "
+            "already strings, so pass labels=None"
+        )
     _check_lengths(y_true, y_pred)
     codes, _, vocab = flatten_tags([*y_true, *y_pred])
     split = sum(map(len, y_true))
