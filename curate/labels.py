@@ -682,8 +682,9 @@ class LabelTable:
         background : str, default=None
             Background class; must occur in the data.
         level : {"instance", "sample", "token", "entity"}, default=None
-            ``None`` picks ``"sample"`` for scalars and ``"instance"`` for lists. ``"token"``
-            and ``"entity"`` read a list column as tag sequences (see :meth:`from_tags`).
+            ``None`` picks ``"sample"`` for scalars and ``"instance"`` for lists. ``"sample"``
+            on a list column counts each class once per sample (presence). ``"token"`` and
+            ``"entity"`` read a list column as tag sequences (see :meth:`from_tags`).
 
         Returns
         -------
@@ -716,8 +717,12 @@ class LabelTable:
                                  classes=classes, sample_ids=sample_ids)
         if lvl is None:
             lvl = Level.INSTANCE if is_list else Level.SAMPLE
-        return _table_from_arrow(arr, f"frame[{column!r}]", classes=classes,
-                                 sample_ids=sample_ids, background=background, level=lvl.value)
+        table = _table_from_arrow(arr, f"frame[{column!r}]", classes=classes,
+                                  sample_ids=sample_ids, background=background, level=lvl.value)
+        if lvl is Level.SAMPLE and is_list:  # count each class once per sample (presence)
+            table = cls(table.presence(), table.classes, sample_ids=table.sample_ids,
+                        background=table.background, level="sample")
+        return table
 
 
 # ---------------------------------------------------------------------- helpers of constructors

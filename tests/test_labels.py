@@ -246,3 +246,14 @@ ERRORS = [
 def test_errors(build, exc, match):
     with pytest.raises(exc, match=match):
         build()
+
+
+def test_from_frame_sample_level_on_lists_counts_presence():
+    import pandas as pd
+
+    frame = pd.DataFrame({"labels": [["a", "a", "b"], ["a"], []]})
+    inst = LabelTable.from_frame(frame, "labels")
+    samp = LabelTable.from_frame(frame, "labels", level="sample")
+    assert inst.counts.tolist() == [3, 1] and inst.level == "instance"
+    assert samp.counts.tolist() == [2, 1] and samp.level == "sample"
+    assert samp.counts.tolist() == inst.support.tolist()
