@@ -25,7 +25,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -35,6 +34,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from curate._atomic import atomic_write
 from curate._validation import StrEnum
 from curate.exceptions import CurateValueError
 from curate.labels import LabelTable
@@ -80,20 +80,6 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
-
-
-def _atomic_write(path: Path, write: Any) -> None:
-    """Call ``write(tmp_path)`` on a temp file in ``path``'s folder, then ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 class PlanStatus(StrEnum):
@@ -733,9 +719,9 @@ class BalancePlan:
         table = pa.table(columns)
         meta = self._metadata()
         table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
-        _atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+        atomic_write(path, lambda tmp: pq.write_table(table, tmp))
         sidecar = path.with_name(path.name + ".json")
-        _atomic_write(sidecar, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2)))
+        atomic_write(sidecar, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2)))
         return path
 
     @classmethod

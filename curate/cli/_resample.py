@@ -70,10 +70,6 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _write_atomic(path: str, write: Any) -> None:
-    atomic_write(path, write)
-
-
 def _from_manifest(args: argparse.Namespace) -> int:
     from curate.balance import BalancePlan
 
@@ -84,10 +80,10 @@ def _from_manifest(args: argparse.Namespace) -> int:
     if args.write_indices is not None:
         idx = plan.indices(args.epoch, shuffle=False)
         text = "\n".join(map(str, idx.tolist())) + "\n"
-        _write_atomic(args.write_indices, lambda tmp: Path(tmp).write_text(text))
+        atomic_write(args.write_indices, lambda tmp: Path(tmp).write_text(text))
     if args.write_labels is not None:
         frame = plan.resampled_labels(args.epoch)
-        _write_atomic(args.write_labels, lambda tmp: frame.to_parquet(tmp, index=False))
+        atomic_write(args.write_labels, lambda tmp: frame.to_parquet(tmp, index=False))
     return 0
 
 

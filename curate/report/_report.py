@@ -18,10 +18,6 @@ from curate.report._build import SCHEMA_VERSION, build_dataset, build_evaluation
 __all__ = ["Report", "dataset_report", "evaluation_report"]
 
 
-def _write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    atomic_write_text(path, text)
-
-
 class Report:
     """A report: one JSON-serialisable structure and its HTML, Markdown and JSON renderings.
 
@@ -153,7 +149,7 @@ class Report:
         """
         text = json.dumps(self._data, indent=indent, allow_nan=False, ensure_ascii=False) + "\n"
         if path is not None:
-            _write_atomic(path, text)
+            atomic_write_text(path, text)
         return text
 
     def to_markdown(self, path: str | os.PathLike[str] | None = None) -> str:
@@ -181,7 +177,7 @@ class Report:
 
         text = render_markdown(self._data)
         if path is not None:
-            _write_atomic(path, text)
+            atomic_write_text(path, text)
         return text
 
     def to_html(
@@ -217,7 +213,7 @@ class Report:
         check_param("plots", use, _BOOL, "Report.to_html")
         text = render_html(self._data, self.images() if use else None)
         if path is not None:
-            _write_atomic(path, text)
+            atomic_write_text(path, text)
         return text
 
     def save(self, path: str | os.PathLike[str], *, format: str | None = None) -> Path:
