@@ -7,14 +7,14 @@ TORCH_SPEC ?= torch==2.13.0
 PY         := $(VENV)/bin/python
 STAMP      := $(VENV)/.curate-installed
 
-.PHONY: demo test lint bench browser clean
+.PHONY: demo test test-packaging lint bench browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first, from TORCH_SPEC, so the package's "torch>=2.1" installs nothing more
 	$(PY) -m pip install --quiet $(TORCH_SPEC)
-	$(PY) -m pip install --quiet -e ".[dev,highs,report]"
+	$(PY) -m pip install --quiet -e ".[dev,highs]"
 	touch $(STAMP)
 
 # Headless Chromium for the report browser test (Debian package; needs root + apt).
@@ -31,7 +31,12 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check curate tests benchmarks
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not packaging" --durations=15
+
+# The wheel as users install it: build it, install it in a fresh virtualenv (torch, then the
+# wheel and its dependencies: 1-3 minutes), run `curate --version/stats/report`. CI runs it.
+test-packaging: $(STAMP)
+	$(PY) -m pytest -q -m packaging tests/test_packaging.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check curate tests benchmarks

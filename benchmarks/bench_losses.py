@@ -1,8 +1,11 @@
 """Forward+backward time of curate's losses against ``F.cross_entropy``.
 
 Shape (B=64, T=512, C=29) float32 with 15 % ignored positions, CPU (and CUDA when available);
-median of ``--repeats`` timed runs after warm-up. Target: each curate loss <= 1.5x of
-``F.cross_entropy`` with the same weights.
+median of ``--repeats`` interleaved timed rounds after warm-up. Target: each curate loss <= 1.5x
+of ``F.cross_entropy`` with the same weights. The multi-label losses (sigmoid focal,
+distribution-balanced) take multi-hot targets of the logits' shape; the table also times
+``F.binary_cross_entropy_with_logits`` as their own baseline. ``benchmarks/bench_losses_gpu.py``
+times the same losses on a GPU with CUDA events, in float32 and bfloat16.
 
     python benchmarks/bench_losses.py [--quick] [--out PATH]
 """
@@ -23,7 +26,53 @@ import torch
 import torch.nn.functional as F
 from _common import print_table, write_results
 
-from curate.losses import FocalLoss, WeightedCrossEntropy
+from curate.losses import (
+    BalancedSoftmaxLoss,
+    DistributionBalancedLoss,
+    FocalLoss,
+    LogitAdjustedLoss,
+    SigmoidFocalLoss,
+    WeightedCrossEntropy,
+)
+
+
+def cases(weights: torch.Tensor, priors: torch.Tensor, rates: torch.Tensor, c: int,
+          device: str) -> list[tuple[str, Any, str]]:
+    """(name, loss callable, target kind) for every loss; kind is "ids" or "multi-hot"."""
+
+    def ref(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(z.reshape(-1, c).float(), y.reshape(-1), weight=weights)
+
+    def ref_bce(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return F.binary_cross_entropy_with_logits(z.float(), y)
+
+    return [
+        ("F.cross_entropy (weighted)", ref, "ids"),
+        ("WeightedCrossEntropy", WeightedCrossEntropy(weights).to(device), "ids"),
+        ("FocalLoss(gamma=0)", FocalLoss(0.0, alpha=weights).to(device), "ids"),
+        ("FocalLoss(gamma=2)", FocalLoss(2.0, alpha=weights).to(device), "ids"),
+        ("LogitAdjustedLoss(tau=1)", LogitAdjustedLoss(priors, weights=weights).to(device),
+         "ids"),
+        ("BalancedSoftmaxLoss", BalancedSoftmaxLoss(priors).to(device), "ids"),
+        ("F.binary_cross_entropy_with_logits", ref_bce, "multi-hot"),
+        ("SigmoidFocalLoss(gamma=2)", SigmoidFocalLoss(2.0).to(device), "multi-hot"),
+        ("DistributionBalancedLoss", DistributionBalancedLoss(rates).to(device), "multi-hot"),
+    ]
+
+
+def make_inputs(b: int, t: int, c: int, device: str, dtype: torch.dtype = torch.float32
+                ) -> dict[str, Any]:
+    """Seeded logits, integer and multi-hot targets, weights, priors and positive rates."""
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(b, t, c, generator=g).to(device=device, dtype=dtype)
+    target = torch.randint(0, c, (b, t), generator=g)
+    target[torch.rand(b, t, generator=g) < 0.15] = -100
+    multi = (torch.rand(b, t, c, generator=g) < 0.1).float()
+    weights = torch.rand(c, generator=g) * 3 + 0.1
+    counts = torch.logspace(4, 0, c, dtype=torch.float64)  # 10^4 .. 1: a long tail
+    return {"logits": logits.requires_grad_(True), "ids": target.to(device),
+            "multi-hot": multi.to(device), "weights": weights.to(device),
+            "priors": counts, "rates": counts / (2 * counts.max())}
 
 
 def _step(fn: Any, logits: torch.Tensor, target: torch.Tensor, device: str) -> float:
@@ -38,33 +87,21 @@ def _step(fn: Any, logits: torch.Tensor, target: torch.Tensor, device: str) -> f
 
 
 def run(b: int, t: int, c: int, repeats: int, device: str) -> list[list[Any]]:
-    g = torch.Generator().manual_seed(0)
-    logits = torch.randn(b, t, c, generator=g).to(device).requires_grad_(True)
-    target = torch.randint(0, c, (b, t), generator=g)
-    target[torch.rand(b, t, generator=g) < 0.15] = -100
-    target = target.to(device)
-    weights = (torch.rand(c, generator=g) * 3 + 0.1).to(device)
-
-    def ref(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(z.reshape(-1, c), y.reshape(-1), weight=weights)
-
-    cases = [
-        ("F.cross_entropy (weighted)", ref),
-        ("WeightedCrossEntropy", WeightedCrossEntropy(weights).to(device)),
-        ("FocalLoss(gamma=0)", FocalLoss(0.0, alpha=weights).to(device)),
-        ("FocalLoss(gamma=2)", FocalLoss(2.0, alpha=weights).to(device)),
-    ]
-    times: dict[str, list[float]] = {name: [] for name, _ in cases}
+    x = make_inputs(b, t, c, device)
+    logits = x["logits"]
+    todo = cases(x["weights"], x["priors"], x["rates"], c, device)
+    times: dict[str, list[float]] = {name: [] for name, _, _ in todo}
     for rep in range(repeats + 2):  # interleaved, so load changes hit every loss alike
-        for name, fn in cases:
-            sec = _step(fn, logits, target, device)
+        for name, fn, kind in todo:
+            sec = _step(fn, logits, x[kind], device)
             if rep >= 2:  # 2 warm-up rounds
                 times[name].append(sec)
-    base = statistics.median(times[cases[0][0]])
+    base = statistics.median(times[todo[0][0]])
     rows = []
-    for name, _ in cases:
+    for name, _, kind in todo:
         sec = statistics.median(times[name])
-        rows.append([device, name, f"{b}x{t}x{c}", round(sec * 1e3, 3), round(sec / base, 3)])
+        rows.append([device, name, kind, f"{b}x{t}x{c}", round(sec * 1e3, 3),
+                     round(sec / base, 3)])
     return rows
 
 
@@ -76,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     b, t, c, repeats = (4, 32, 29, 3) if args.quick else (64, 512, 29, args.repeats)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    columns = ["device", "loss", "shape", "fwd+bwd ms (median)", "x F.cross_entropy"]
+    columns = ["device", "loss", "targets", "shape", "fwd+bwd ms (median)", "x F.cross_entropy"]
     tables = []
     for device in devices:
         rows = run(b, t, c, repeats, device)
@@ -84,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         print_table(title, columns, rows)
         tables.append({"title": title, "columns": columns, "rows": rows,
                        "notes": f"median of {repeats} interleaved rounds after 2 warm-up rounds; "
-                                f"torch threads={torch.get_num_threads()}; 15% ignored labels"})
+                                f"torch threads={torch.get_num_threads()}; 15% ignored labels; "
+                                "multi-hot targets with 10% positives; priors 10^4..1"})
     path = write_results("losses", tables, out=args.out,
                          extra={"quick": args.quick, "torch": torch.__version__})
     print(f"\nwrote {path}")

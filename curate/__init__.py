@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _LAZY = {
     "BalancePlan": "curate.balance",
+    "BalancedIterable": "curate.stream",
     "BalancedSampler": "curate.sampler",
     "ClassWeights": "curate.weights",
     "Evaluation": "curate.metrics",
@@ -29,24 +30,34 @@ _LAZY = {
     "InterClassBalancer": "curate.balance",
     "LabelTable": "curate.labels",
     "WeightedSampler": "curate.sampler",
+    "average_precision": "curate.metrics",
     "class_weights": "curate.weights",
     "compare": "curate.metrics",
     "count_labels": "curate.io",
     "evaluate": "curate.metrics",
     "imbalance_stats": "curate.stats",
+    "logit_adjust": "curate.adjust",
     "oversample_rare": "curate.augment",
     "rare_classes": "curate.augment",
+    "tune_tau": "curate.adjust",
+    "tune_thresholds": "curate.metrics",
 }
 _SUBMODULES = (
+    "adjust",
     "augment",
     "balance",
     "datasets",
+    "engine",
     "exceptions",
     "io",
+    "labels",
     "losses",
     "metrics",
     "report",
     "sampler",
+    "stats",
+    "stream",
+    "weights",
 )
 
 __all__ = sorted([*_LAZY, *_SUBMODULES, "__version__"])

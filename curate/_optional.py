@@ -1,4 +1,8 @@
-"""Optional dependencies: availability flags and guards that say how to install them."""
+"""Optional dependencies: availability flags and guards that say how to install them.
+
+matplotlib is a core dependency (the EDA report's plots need it), so ``pip install curate``
+brings it; the guard still turns a broken or stripped install into one clear line.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,18 @@ import importlib
 import importlib.util
 from types import ModuleType
 
-__all__ = ["has", "require"]
+from curate.exceptions import MissingDependencyError
 
-_EXTRA = {
+__all__ = ["has", "install_hint", "require"]
+
+# module -> what to pip install; an extra of curate where one exists
+_INSTALL = {
     "torch": "torch",
-    "matplotlib": "report",
-    "highspy": "highs",
+    "matplotlib": "matplotlib",
+    "highspy": "'curate[highs]'",
     "rich": "rich",
-    "sklearn": "dev",
-    "seqeval": "dev",
+    "sklearn": "'curate[dev]'",
+    "seqeval": "'curate[dev]'",
 }
 
 
@@ -32,8 +39,22 @@ def has(module: str) -> bool:
         return False
 
 
+def install_hint(module: str) -> str:
+    """The ``pip install ...`` command that provides ``module``.
+
+    Examples
+    --------
+    >>> install_hint("highspy")
+    "pip install 'curate[highs]'"
+    """
+    return f"pip install {_INSTALL.get(module, module)}"
+
+
 def require(module: str, feature: str) -> ModuleType:
-    """Import ``module`` or raise an error naming ``feature`` and the install command.
+    """Import ``module`` or raise :class:`~curate.exceptions.MissingDependencyError`.
+
+    The error (a ``ModuleNotFoundError`` and a ``CurateError``) names ``feature`` and the
+    install command, so the command line prints it as one line.
 
     Examples
     --------
@@ -43,7 +64,6 @@ def require(module: str, feature: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        extra = _EXTRA.get(module, module)
-        raise ModuleNotFoundError(
-            f"{feature} needs {module}. Install it with: pip install 'curate[{extra}]'"
+        raise MissingDependencyError(
+            f"{feature} needs {module}. Install it with: {install_hint(module)}"
         ) from exc

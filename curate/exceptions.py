@@ -6,6 +6,7 @@ The hierarchy is small on purpose::
      └── CurateError                      base of every error curate raises itself
           ├── CurateValueError(ValueError)  a bad value: names the field, the value, the fix
           ├── CurateTypeError(TypeError)    a bad type
+          ├── MissingDependencyError(ModuleNotFoundError)  says the pip command that fixes it
           └── SolverError                  the optimiser failed and no plan could be made
                └── InfeasibleError(ValueError)  the options admit no plan; says which option
 
@@ -15,8 +16,15 @@ The hierarchy is small on purpose::
           ├── SolverTimeLimitWarning       time limit hit; the plan carries its gap
           └── ZeroCountWarning             a class has no labels; a finite fallback was used
 
-``CurateValueError`` and ``CurateTypeError`` subclass the builtins, so ``except ValueError``
-works as with numpy or scikit-learn, while the command line catches ``CurateError`` alone.
+``CurateValueError``, ``CurateTypeError`` and ``MissingDependencyError`` subclass the
+builtins, so ``except ValueError`` works as with numpy or scikit-learn, while the command line
+catches ``CurateError`` alone and prints it as one line.
+
+Examples
+--------
+>>> from curate.exceptions import CurateError, CurateTypeError
+>>> issubclass(CurateTypeError, TypeError), issubclass(CurateTypeError, CurateError)
+(True, True)
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ __all__ = [
     "CurateValueError",
     "CurateWarning",
     "InfeasibleError",
+    "MissingDependencyError",
     "SolverError",
     "SolverTimeLimitWarning",
     "UndefinedMetricWarning",
@@ -44,6 +53,10 @@ class CurateValueError(CurateError, ValueError):
 
 class CurateTypeError(CurateError, TypeError):
     """A value has the wrong type."""
+
+
+class MissingDependencyError(CurateError, ModuleNotFoundError):
+    """A package a feature needs is not installed; the message gives the install command."""
 
 
 class SolverError(CurateError):

@@ -18,7 +18,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from curate.exceptions import CurateTypeError, CurateValueError
-from curate.labels import LabelTable, _class_names
+from curate.labels import LabelTable
+from curate.labels._base import _class_names
 
 __all__ = ["Advice", "ImbalanceStats", "imbalance_stats"]
 

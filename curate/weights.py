@@ -13,6 +13,7 @@ background), ``K = |E|`` (zero-count classes included), ``n_c`` the count of cla
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -41,7 +42,7 @@ from curate.labels import LabelTable
 __all__ = ["ClassWeights", "class_weights", "counts_from_ids"]
 
 _FORMAT = "curate.class_weights"
-_VERSION = 1
+_VERSION = 2  # 2: the artifact carries a sha256 checksum of its content
 
 
 class Scheme(StrEnum):
@@ -90,8 +91,8 @@ class ClassWeights:
     --------
     >>> import curate
     >>> w = curate.class_weights({"O": 900, "B-PER": 90, "B-LOC": 10}, background="O")
-    >>> w.to_dict()
-    {'O': 1.0, 'B-PER': 0.5, 'B-LOC': 1.5}
+    >>> w.to_dict()  # the background gets the lowest weight by default
+    {'O': 0.5, 'B-PER': 0.5, 'B-LOC': 1.5}
     >>> w.classes, w.counts.tolist()
     (('O', 'B-PER', 'B-LOC'), [900, 90, 10])
     """
@@ -271,11 +272,19 @@ class ClassWeights:
             "class_weights": self.weights.tolist(),
         }
 
+    @staticmethod
+    def _checksum(payload: dict[str, Any]) -> str:
+        body = {k: v for k, v in payload.items() if k != "checksum"}
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the artifact atomically: JSON, or torch ``.pt``/``.pth`` by the suffix.
 
         The ``.pt`` file holds plain tensors and lists (``class_weights`` float64,
         ``label_counts`` int64) and loads with ``torch.load(path, weights_only=True)``.
+        Both forms carry a sha256 ``checksum`` of their content, which :meth:`load`
+        verifies.
 
         Parameters
         ----------
@@ -296,22 +305,29 @@ class ClassWeights:
         True
         """
         path = Path(path)
+        if path.is_dir():
+            raise CurateValueError(f"cannot save to {str(path)!r}: it is a folder; pass a file "
+                                   "path such as weights.json or weights.pt inside it")
         if not path.parent.is_dir():
             raise CurateValueError(f"cannot save to {str(path)!r}: folder {str(path.parent)!r} "
                                    "does not exist")
+        payload = self._payload()
+        payload["checksum"] = self._checksum(payload)
         if path.suffix in (".pt", ".pth"):
             torch = require("torch", "ClassWeights.save('.pt')")
-            payload = self._payload()
             payload["class_weights"] = torch.tensor(self.weights, dtype=torch.float64)
             payload["label_counts"] = torch.tensor(self.counts, dtype=torch.int64)
             atomic_write(path, lambda tmp: torch.save(payload, tmp))
         else:
-            atomic_write_text(path, json.dumps(self._payload(), indent=2) + "\n")
+            atomic_write_text(path, json.dumps(payload, indent=2) + "\n")
         return path
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> ClassWeights:
-        """Read an artifact written by :meth:`save` (JSON or ``.pt``) and validate it.
+        """Read an artifact written by :meth:`save` (JSON or ``.pt``) and verify it.
+
+        The stored sha256 checksum must match the content: a file changed after it was
+        saved (one flipped byte, a hand edit) raises instead of loading other weights.
 
         Parameters
         ----------
@@ -334,31 +350,57 @@ class ClassWeights:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no class-weights file at {str(path)!r}")
-        try:
-            if path.suffix in (".pt", ".pth"):
-                torch = require("torch", "ClassWeights.load('.pt')")
-                raw = torch.load(path, map_location="cpu", weights_only=True)
-                if isinstance(raw, dict):
-                    raw = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in raw.items()}
-            else:
-                raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, RuntimeError, EOFError) as exc:
-            raise CurateValueError(f"{str(path)!r} is not a readable class-weights file: {exc}"
-                                   ) from exc
+        raw = _read_artifact(path)
         if not isinstance(raw, dict) or raw.get("format") != _FORMAT:
             raise CurateValueError(
                 f"{str(path)!r} is not a curate class-weights file (missing format={_FORMAT!r}); "
                 "write it with ClassWeights.save"
             )
-        missing = {"classes", "class_weights", "label_counts", "scheme"} - set(raw)
+        missing = {"classes", "class_weights", "label_counts", "scheme", "checksum"} - set(raw)
         if missing:
-            raise CurateValueError(f"{str(path)!r} lacks the fields {sorted(missing)}")
+            raise CurateValueError(
+                f"{str(path)!r} lacks the fields {sorted(missing)} (damaged, or written by an "
+                "older curate); re-create it with ClassWeights.save")
+        try:
+            expected = cls._checksum(raw)
+        except (TypeError, ValueError) as exc:
+            raise CurateValueError(f"{str(path)!r} holds values that are not plain numbers or "
+                                   f"strings ({exc}); the file is damaged") from exc
+        if raw["checksum"] != expected:
+            raise CurateValueError(
+                f"{str(path)!r} fails its checksum: the content changed after it was saved "
+                "(damaged or edited); re-create it with ClassWeights.save")
         return cls(
             classes=tuple(raw["classes"]), weights=np.asarray(raw["class_weights"], dtype=float),
             counts=np.asarray(raw["label_counts"], dtype=np.int64), scheme=str(raw["scheme"]),
             params=dict(raw.get("params") or {}), background=raw.get("background"),
             level=raw.get("level"),
         )
+
+
+def _read_artifact(path: Path) -> Any:
+    if path.suffix in (".pt", ".pth"):
+        torch = require("torch", "ClassWeights.load('.pt')")
+        try:
+            raw = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch raises many types on a damaged archive
+            raise CurateValueError(f"{str(path)!r} is not a readable class-weights file "
+                                   f"({type(exc).__name__}: {exc}); it is damaged") from exc
+        if isinstance(raw, dict):
+            raw = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in raw.items()}
+        return raw
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise CurateValueError(f"{str(path)!r} is not a readable class-weights file: {exc}"
+                               ) from exc
+    if isinstance(raw, dict) and "checksum" in raw and json.dumps(raw, indent=2) + "\n" != text:
+        # a digit past float precision parses to the same number: compare the text itself
+        raise CurateValueError(
+            f"{str(path)!r} differs from the text ClassWeights.save wrote (damaged or "
+            "edited); re-create it with ClassWeights.save")
+    return raw
 
 
 # ---------------------------------------------------------------------------- counting
@@ -543,7 +585,7 @@ def class_weights(
     alpha: float = 0.5,
     beta: float = 0.999,
     background: str | Literal[False] | None = None,
-    background_weight: float | Literal["lowest", "scaled"] = 1.0,
+    background_weight: float | Literal["lowest", "scaled"] = "lowest",
     normalize: Literal["auto", "mean", "all", "none"] = "auto",
     clip: tuple[float, float] | None = None,
     classes: Sequence[str] | None = None,
@@ -585,10 +627,12 @@ def class_weights(
     background : str, False or None, default=None
         Background class (``"O"``). ``None`` uses the table's background (none for counts);
         ``False`` treats every class alike, with no background.
-    background_weight : float in (0, 1] or {"lowest", "scaled"}, default=1.0
-        Weight of the background: a fixed value; ``"lowest"``, the smallest weight of the
-        other classes after normalisation; or ``"scaled"``, its own formula weight times the
-        normalisation factor of the other classes. Whichever rule, it is capped at 1.
+    background_weight : float in (0, 1] or {"lowest", "scaled"}, default="lowest"
+        Weight of the background: ``"lowest"`` (default), the smallest weight of the
+        other classes after normalisation, so the background never outweighs any class;
+        ``"scaled"``, its own formula weight times the normalisation factor of the other
+        classes (smaller still when the background dominates); or a fixed value (``1.0``
+        is what plain cross-entropy gives it). Whichever rule, it is capped at 1.
     normalize : {"auto", "mean", "all", "none"}, default="auto"
         ``"mean"``: the weights of ``E`` average 1. ``"all"``: all weights, the background
         included, average 1 (the background keeps its rule). ``"none"``: raw weights.

@@ -79,10 +79,10 @@ def test_jsonl_multilabel_lists(tmp_path, capsys):
     ("make", "args", "match"),
     [
         (lambda p: pd.DataFrame({"x": [1], "z": [2]}).to_csv(p / "t.csv", index=False),
-         ["t.csv", "t.csv"], "has columns"),
+         ["t.csv", "t.csv"], "none of the usual labels columns"),
         (lambda p: None, ["missing.csv", "missing.csv"], "FileNotFoundError"),
         (lambda p: (p / "t.conll").write_text("a B-X\n"), ["t.conll", "t.conll", "--column",
-                                                        "5"], "no column 5"),
+                                                        "5"], "columns=[5] needs more"),
     ],
 )
 def test_errors_exit_1(tmp_path, capsys, make, args, match):

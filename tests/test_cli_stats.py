@@ -74,3 +74,111 @@ def test_stats_missing_file_and_bad_format(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["stats", "x", "--format", "excel"])
     assert exc.value.code == 2
+
+
+# ---------------------------------------------------------------- every command, bad inputs
+def _bad_inputs(tmp_path):
+    """name -> (path, extra argv): each must fail with one line, never a traceback."""
+    (tmp_path / "dict.jsonl").write_text('{"labels": {"a": 1}}\n')
+    (tmp_path / "mixed.jsonl").write_text('{"label": 1}\n{"label": "1"}\n')
+    (tmp_path / "latin.conll").write_bytes("Müller B-PER\n".encode("latin-1"))
+    coco = {"images": [{"id": 1}, {"id": 1}], "categories": [{"id": 1, "name": "a"}],
+            "annotations": []}
+    (tmp_path / "dup.json").write_text(json.dumps(coco))
+    (tmp_path / "cvat").mkdir()
+    (tmp_path / "cvat" / "annotations.xml").write_text("<annotations><version>1.1</version>"
+                                                       "</annotations>")
+    (tmp_path / "yolo").mkdir()
+    (tmp_path / "yolo" / "a.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    (tmp_path / "x.xyz").write_text("?")
+    pq.write_table(pa.table({"labels": [["a"], ["b"]]}), tmp_path / "ok.parquet")
+    return {
+        "dict-jsonl": (tmp_path / "dict.jsonl", []),
+        "mixed-types": (tmp_path / "mixed.jsonl", []),
+        "non-utf8": (tmp_path / "latin.conll", []),
+        "coco-dup-ids": (tmp_path / "dup.json", []),
+        "cvat-no-images": (tmp_path / "cvat", []),
+        "yolo-no-names": (tmp_path / "yolo", []),
+        "unknown-suffix": (tmp_path / "x.xyz", []),
+        "missing": (tmp_path / "none.parquet", []),
+        "no-column": (tmp_path / "ok.parquet", ["--column", "nope"]),
+        "label-names-missing": (tmp_path / "ok.parquet", ["--label-names", str(tmp_path / "c")]),
+        "delimiter-on-parquet": (tmp_path / "ok.parquet", ["--delimiter", "|"]),
+    }
+
+
+COMMANDS = {
+    "stats": [],
+    "weights": [],
+    "resample": ["--out", "{tmp}/m.parquet", "--time-limit", "5"],
+    "report": ["--out", "{tmp}/r.md", "--no-plots"],
+}
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, "evaluate"])
+@pytest.mark.parametrize("case", [
+    "dict-jsonl", "mixed-types", "non-utf8", "coco-dup-ids", "cvat-no-images", "yolo-no-names",
+    "unknown-suffix", "missing", "no-column", "label-names-missing", "delimiter-on-parquet"])
+def test_every_command_fails_with_one_line(tmp_path, capsys, command, case):
+    path, extra = _bad_inputs(tmp_path)[case]
+    if command == "evaluate":
+        if case in ("label-names-missing",):
+            pytest.skip("evaluate has no --label-names")
+        argv = ["evaluate", str(path), str(path), *extra]
+    else:
+        argv = [command, str(path), *[a.format(tmp=tmp_path) for a in COMMANDS[command]], *extra]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert "internal error" not in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["weights", "{ok}", "--out", "{tmp}"], "is a folder"),
+    (["report", "{ok}", "--out", "{tmp}"], "is a folder"),
+    (["resample", "{ok}", "--out", "{tmp}"], "is a folder"),
+    (["evaluate", "{ok}", "{ok}", "--pred-column", "labels", "--out", "{tmp}"], "is a folder"),
+    (["weights", "{ok}", "--out", "{tmp}/nowhere/w.json"], "does not exist"),
+])
+def test_out_pointing_at_a_folder_is_one_line(tmp_path, capsys, argv, needle):
+    ok = tmp_path / "ok.parquet"
+    pq.write_table(pa.table({"labels": [["a"], ["b"]]}), ok)
+    assert cli.main([a.format(ok=ok, tmp=tmp_path) for a in argv]) == 1
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["resample", "report"])
+@pytest.mark.parametrize("value", ["inf", "nan", "-1"])
+def test_infinite_target_size_is_a_usage_error(tmp_path, capsys, command, value):
+    ok = tmp_path / "ok.parquet"
+    pq.write_table(pa.table({"labels": [["a"], ["b"]]}), ok)
+    with pytest.raises(SystemExit) as exc:
+        cli.main([command, str(ok), "--out", str(tmp_path / "o.md"), f"--target-size={value}"])
+    assert exc.value.code == 2
+    assert "expected a finite count or fraction >= 0" in capsys.readouterr().err
+
+
+def test_csv_delimiter_option_splits_cells(tmp_path, capsys):
+    p = tmp_path / "l.csv"
+    p.write_text("labels\ncat|dog\ndog\n")
+    assert cli.main(["stats", str(p), "--delimiter", "|", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {k: v["count"] for k, v in out["per_class"].items()} == {"cat": 1, "dog": 2}
+
+
+def test_tag_column_shows_scheme_background_and_entities(tmp_path, capsys):
+    p = tmp_path / "t.parquet"
+    tags = [["B-PER", "I-PER", "O"], ["O", "B-LOC"], ["O"]]
+    pq.write_table(pa.table({"tags": tags}), p)
+    assert cli.main(["stats", str(p)]) == 0
+    out = capsys.readouterr().out
+    assert "IOB2, background O" in out and "PER 1" in out and "LOC 1" in out
+    assert cli.main(["stats", str(p), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["level"] == "token" and out["background"] == "O"
+    assert out["tags"] == {"scheme": "IOB2", "suffix": False, "background": "O",
+                           "entity_counts": {"LOC": 1, "PER": 1}}
+    assert cli.main(["stats", str(p), "--level", "instance", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["level"] == "instance" and out["background"] is None and "tags" not in out

@@ -83,3 +83,34 @@ def test_through_main_when_all_commands_exist(parquet, capsys):
     except ModuleNotFoundError as exc:  # another subcommand is not written yet
         pytest.skip(f"curate.cli is incomplete: {exc}")
     assert code == 0 and "[class_weights.by_id]" in capsys.readouterr().out
+
+
+def test_label_names_round_trip_with_a_model_label_order(tmp_path, capsys):
+    """weights.to_tensor()[i] is the weight of the model's label id i (not alphabetical)."""
+    pytest.importorskip("torch")
+    id2label = {0: "O", 1: "B-PER", 2: "I-PER", 3: "B-LOC", 4: "B-MISC", 5: "I-LOC"}
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"id2label": {str(k): v for k, v in id2label.items()},
+                               "label2id": {v: k for k, v in id2label.items()}}))
+    label2id = {v: k for k, v in id2label.items()}
+    tokenized = [[-100, label2id[t], -100] for seq in TAGS for t in seq]  # HF-style ids
+    for name, frame in (("tags.parquet", pd.DataFrame({"tags": TAGS})),
+                        ("ids.parquet", pd.DataFrame({"labels": tokenized}))):
+        frame.to_parquet(tmp_path / name)
+        out = tmp_path / f"{name}.pt"
+        with pytest.warns(curate.exceptions.ZeroCountWarning, match="I-LOC"):
+            assert _run(["weights", str(tmp_path / name), "--label-names", str(cfg),
+                         "--no-toml", "--out", str(out)]) == 0
+        w = curate.ClassWeights.load(out)
+        assert w.classes == tuple(id2label[i] for i in range(len(id2label)))
+        # oracle: the same formula on counts taken with plain Python, in the model's order
+        flat = [t for seq in TAGS for t in seq]
+        counts = {id2label[i]: flat.count(id2label[i]) for i in range(len(id2label))}
+        with pytest.warns(curate.exceptions.ZeroCountWarning):
+            ref = curate.class_weights(counts, background="O")
+        tensor = w.to_tensor()
+        for i, label in id2label.items():
+            assert tensor[i].item() == pytest.approx(ref.to_dict()[label], rel=1e-6)
+        assert w.counts.tolist() == [counts[id2label[i]] for i in range(len(id2label))]
+        assert tensor[0] == tensor.min()  # O (id 0) has the lowest weight
+    capsys.readouterr()

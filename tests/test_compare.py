@@ -47,6 +47,8 @@ def test_classes_in_one_run_only():
     c = compare(a, b)
     assert list(c.per_class.index) == ["x", "y", "z"]
     assert np.isnan(c.per_class.loc["z", "f1_unbalanced"])
+    assert c.added == ["z"] and c.removed == [] and "z" not in c.unchanged
+    assert compare(b, a).removed == ["z"]
 
 
 def test_to_dict_is_json_and_markdown_mentions_names(runs):

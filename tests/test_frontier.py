@@ -59,6 +59,24 @@ def _t() -> curate.LabelTable:
     return curate.datasets.make_long_tailed(400, 10, seed=5)
 
 
+def test_epoch_columns_equal_per_epoch_plan_quality(df, table):
+    # an independent path: plan_quality of each epoch's draw, frozen into its own plan
+    for name, build in baseline_plans(table, seed=0).items():
+        plan = build()
+        cvs = [plan_quality(curate.BalancePlan.from_multiplicity(table, plan.draw(e)),
+                            count="instances")["cv"] for e in range(5)]
+        seen = np.any([plan.draw(e) > 0 for e in range(5)], axis=0).mean()
+        row = df[df["method"] == name].iloc[0]
+        assert row["cv_worst"] == pytest.approx(max(cvs), rel=1e-12)
+        assert row["seen"] == pytest.approx(seen, rel=1e-12)
+    assert (df["cv_worst"] >= df["cv"] - 1e-12).all()  # epoch 0 is one of the epochs
+
+
+def test_redrawn_baseline_sees_more_than_its_first_epoch(df, table):
+    row = df[df["method"] == "inverse_frequency"].iloc[0]
+    assert row["seen"] > row["distinct"] / table.n_samples
+
+
 @pytest.mark.parametrize("make", [lambda t: bl.class_quota(t, seed=1),
                                   lambda t: bl.inverse_frequency(t, seed=1)])
 def test_balancer_at_baseline_budget_is_not_worse(table, make):
@@ -81,6 +99,8 @@ def test_balancer_at_baseline_budget_is_not_worse(table, make):
         ({"budgets": [-3]}, CurateValueError, r"counts >= 0"),
         ({"budgets": ["x"]}, CurateTypeError, r"'budgets' parameter of frontier"),
         ({"max_duplicates": 3}, CurateValueError, r"pass the budgets instead"),
+        ({"n_epochs": 0}, CurateValueError, r"'n_epochs' parameter of frontier must be an int"),
+        ({"n_epochs": 2.0}, CurateTypeError, r"'n_epochs' parameter of frontier must be an int"),
     ],
 )
 def test_errors(table, kwargs, exc, match):

@@ -232,7 +232,7 @@ def test_read_table_scalar_csv(tmp_path):
 
 @pytest.mark.parametrize(("content", "kwargs", "match"), [
     ("x\n1\n", {"column": "labels"}, r"column 'labels' is not in t.csv \(columns: \['x'\]\)"),
-    ("x\n1\n", {}, r"has none of the usual label columns"),
+    ("x,z\n1,2\n", {}, r"has none of the usual labels columns"),
     ("label\na\n\n", {"column": "label", "format": "jsonl"}, r"is not valid JSONL"),
     ("label\na\n", {"format": "xml"}, r"The 'format' parameter of read_table must be one of"),
     ("id,label\n1,a\n2,\n", {}, r"frame\['label'\]\[1\] is missing"),
@@ -247,7 +247,7 @@ def test_read_table_errors(tmp_path, content, kwargs, match):
 @pytest.mark.parametrize(("name", "kwargs", "match"), [
     ("a.xyz", {}, r"cannot tell the format of 'a.xyz'"),
     ("a.csv", {"format": "excel"}, r"The 'format' parameter of read_labels must be one of"),
-    ("a.json", {"column": "x"}, r"column applies to parquet/csv/jsonl only"),
+    ("a.conll", {"column": "x"}, r"column applies to parquet/csv/jsonl only"),
 ])
 def test_read_labels_errors(tmp_path, name, kwargs, match):
     (tmp_path / name).write_text("{}")
@@ -317,3 +317,135 @@ def test_bench_counting_quick_smoke(tmp_path):
     doc = json.loads(out.read_text())
     assert doc["name"] == "counting" and doc["counts_equal"] is True
     assert {r[0] for r in doc["tables"][0]["rows"]} == {"curate", "pandas"}
+
+
+# ---------------------------------------------------------------- issue 12 readers
+def _box(cid):
+    return f"{cid} 0.5 0.5 0.2 0.2\n"
+
+
+def test_ultralytics_layout_root_and_data_yaml(tmp_path):
+    (tmp_path / "data.yaml").write_text("path: .\ntrain: images/train\nnames: [cat, dog]\n")
+    for split, text in (("train", _box(0) + _box(1)), ("val", _box(1))):
+        (tmp_path / "labels" / split).mkdir(parents=True)
+        (tmp_path / "images" / split).mkdir(parents=True)
+        (tmp_path / "labels" / split / "a.txt").write_text(text)
+    (tmp_path / "labels" / "train" / "._a.txt").write_bytes(b"\x00\x05\x16\x07")  # macOS fork
+    for source in (tmp_path, tmp_path / "data.yaml"):
+        t = read_labels(source)
+        assert t.classes == ("cat", "dog") and t.counts.tolist() == [1, 2]
+        assert t.sample_ids.tolist() == ["train/a", "val/a"]
+    assert read_labels(tmp_path, split="val").counts.tolist() == [0, 1]
+    with pytest.raises(CurateValueError, match=r"split 'test' has no folder .* \['train', 'val'\]"):
+        read_labels(tmp_path, split="test")
+
+
+def _voc_names(*names):
+    return "<annotation>" + "".join(f"<object><name>{n}</name></object>" for n in names) + \
+        "</annotation>"
+
+
+def test_voc_skips_macos_forks_and_honours_split_lists(tmp_path):
+    ann = tmp_path / "Annotations"
+    ann.mkdir()
+    (ann / "1.xml").write_text(_voc_names("dog"))
+    (ann / "2.xml").write_text(_voc_names("cat", "cat"))
+    (ann / "._1.xml").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X")
+    (tmp_path / "ImageSets" / "Main").mkdir(parents=True)
+    (tmp_path / "ImageSets" / "Main" / "val.txt").write_text("2\n")
+    (tmp_path / "ImageSets" / "Main" / "bad.txt").write_text("2\n3\n")
+    assert read_labels(tmp_path).counts.to_dict() == {"cat": 2, "dog": 1}
+    t = read_voc(tmp_path, split="val")
+    assert t.sample_ids.tolist() == ["2"] and t.counts.to_dict() == {"cat": 2}
+    with pytest.raises(CurateValueError, match=r"bad.txt lists 1 image\(s\) without an annotation"):
+        read_voc(tmp_path, split="bad")
+    with pytest.raises(CurateValueError, match=r"split 'train' has no list .*\['bad', 'val'\]"):
+        read_voc(tmp_path, split="train")
+
+
+CVAT = """<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version>
+<meta><task><labels><label><name>car</name></label><label><name>person</name></label>
+</labels></task></meta>
+<image id="0" name="a.jpg"><box label="person"/><polygon label="car"/><box label="person"/></image>
+<image id="1" name="b.jpg"></image>
+</annotations>"""
+
+
+def test_cvat_export_folder_is_read_not_one_empty_sample(tmp_path):
+    (tmp_path / "annotations.xml").write_text(CVAT)
+    t = read_labels(tmp_path)
+    assert t.classes == ("car", "person") and t.matrix.toarray().tolist() == [[1, 2], [0, 0]]
+    assert t.sample_ids.tolist() == ["a.jpg", "b.jpg"]
+    with pytest.raises(CurateValueError, match=r"root <annotations>.*format='cvat'"):
+        read_voc(tmp_path)
+
+
+def test_coco_duplicate_image_ids_are_rejected(tmp_path):
+    doc = {**COCO, "images": [{"id": 10}, {"id": 11}, {"id": 10}]}
+    with pytest.raises(CurateValueError, match=r"images\[2\] repeats id 10"):
+        read_coco(_coco(tmp_path, doc))
+
+
+def test_non_utf8_conll_is_one_error_and_reads_with_encoding(tmp_path):
+    p = tmp_path / "de.conll"
+    p.write_bytes("Müller B-PER\nsagt O\n".encode("latin-1"))
+    with pytest.raises(CurateValueError, match=r"is not utf-8 text .*encoding="):
+        read_conll(p)
+    assert read_conll(p, encoding="latin-1").counts.to_dict() == {"B-PER": 1, "O": 1}
+
+
+def test_dict_valued_jsonl_column_is_one_error(tmp_path):
+    p = tmp_path / "l.jsonl"
+    p.write_text('{"labels": {"a": 1}}\n{"labels": {"b": 2}}\n')
+    with pytest.raises(CurateValueError, match=r"holds objects \(dicts\), not labels"):
+        read_labels(p)
+
+
+def test_json_suffix_is_sniffed_coco_or_lines(tmp_path):
+    from curate.io import infer_format, read_column
+
+    (tmp_path / "p.json").write_text('{"pred": "a"}\n{"pred": "b"}\n')
+    assert infer_format(tmp_path / "p.json") == "jsonl"
+    assert read_column(tmp_path / "p.json", role="predictions").to_pylist() == ["a", "b"]
+    assert infer_format(_coco(tmp_path, COCO)) == "coco"
+    (tmp_path / "pretty.json").write_text(json.dumps(COCO, indent=2))
+    assert infer_format(tmp_path / "pretty.json") == "coco"
+    with pytest.raises(CurateValueError, match=r"is coco data, not a column of labels"):
+        read_column(tmp_path / "pretty.json")
+
+
+def test_tag_columns_are_read_as_tags_and_override_is_explicit(tmp_path):
+    tags = [["B-PER", "I-PER", "O"], ["O", "O"], ["B-LOC", "O"]]
+    pq.write_table(pa.table({"tags": tags}), tmp_path / "t.parquet")
+    t = read_labels(tmp_path / "t.parquet")
+    ref = LabelTable.from_tags(tags)  # the explicit tag constructor is the oracle
+    assert t.level == "token" and t.background == "O"
+    assert t.counts.to_dict() == ref.counts.to_dict()
+    plain = read_labels(tmp_path / "t.parquet", level="instance")
+    assert plain.level == "instance" and plain.background is None
+    ent = read_labels(tmp_path / "t.parquet", level="entity")
+    assert ent.counts.to_dict() == {"LOC": 1, "PER": 1}
+
+
+def test_hf_tokenized_jsonl_ignore_index_and_id2label(tmp_path):
+    rows = [[-100, 1, 2, 0, -100], [-100, 0, 3, -100]]
+    p = tmp_path / "tok.jsonl"
+    p.write_text("".join(json.dumps({"labels": r}) + "\n" for r in rows))
+    t = read_labels(p)
+    assert "-100" not in t.classes and t.counts.to_dict() == {"0": 2, "1": 1, "2": 1, "3": 1}
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"id2label": {"0": "O", "1": "B-PER", "2": "I-PER",
+                                            "3": "B-LOC", "4": "I-LOC"}}))
+    named = read_labels(p, id2label=str(cfg))
+    assert named.classes == ("O", "B-PER", "I-PER", "B-LOC", "I-LOC")  # id order
+    assert named.counts.tolist() == [2, 1, 1, 1, 0] and named.background == "O"
+    assert named.level == "token"
+    ref = LabelTable.from_token_ids(rows, id2label=str(cfg))
+    assert (named.matrix != ref.matrix).nnz == 0
+
+
+def test_string_tags_take_the_order_of_id2label(tmp_path):
+    pq.write_table(pa.table({"tags": [["B-PER", "O"], ["O"]]}), tmp_path / "t.parquet")
+    t = read_labels(tmp_path / "t.parquet", id2label=["O", "B-PER", "I-PER"])
+    assert t.classes == ("O", "B-PER", "I-PER") and t.counts.tolist() == [2, 1, 0]

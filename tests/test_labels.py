@@ -181,7 +181,7 @@ ERRORS = [
      CurateValueError, r"tags\[0\]\[1\] is 'X-PER', not a valid IOB2 tag"),
     (lambda: LabelTable.from_tags([["S-PER"]], scheme="IOB2"),
      CurateValueError, r"scheme='IOBES'"),
-    (lambda: LabelTable.from_tags([["O"]], scheme="IOB1"),
+    (lambda: LabelTable.from_tags([["O"]], scheme="IOX"),
      CurateValueError, r"The 'scheme' parameter of LabelTable.from_tags must be one of"),
     (lambda: LabelTable.from_tags([["O"]], level="sample"),
      CurateValueError, r"'level' parameter of LabelTable.from_tags"),

@@ -186,7 +186,7 @@ def test_multilabel_lists_equal_indicator(data):
     to_lists = [lambda m: [list(names[row.astype(bool)]) for row in m]]
     ev_lists = evaluate(to_lists[0](t), to_lists[0](p), task="multilabel",
                         labels=list(names), zero_division=0)
-    ev_ind = evaluate(t, p, labels=list(names), zero_division=0)
+    ev_ind = evaluate(t, p, target_names=list(names), zero_division=0)
     for col in ("precision", "recall", "f1", "support", "predicted"):
         np.testing.assert_allclose(ev_lists.per_class[col], ev_ind.per_class[col], atol=TOL)
     assert ev_lists.samples == pytest.approx(ev_ind.samples, abs=TOL, nan_ok=True)
@@ -316,7 +316,7 @@ def test_argument_errors(kwargs, error, match):
         (["a", None], ["a", "a"], {}, CurateValueError, r"\[1\] is missing"),
         ([["B-X", "O"]], [["O"]], {"task": "tags"}, CurateValueError,
          r"y_pred\[0\] has 1 tags but"),
-        ([["E-X"]], [["O"]], {"mode": "strict"}, CurateValueError,
+        ([["E-X"]], [["O"]], {"mode": "strict", "scheme": "IOB2"}, CurateValueError,
          "not valid in scheme IOB2"),
         ([[0, 1]], [[0, 1]], {"task": "tags"}, CurateValueError, "integer tag ids need names"),
         ([[0, 9]], [[0, 1]], {"task": "tags", "labels": ["O", "B-X"]}, CurateValueError,

@@ -62,3 +62,24 @@ def test_conll_token_level_background():
     s = imbalance_stats(read_labels(path, column="tags", level="token"))
     assert s.background == "O" and s.majority_class == "O"
     assert s.majority_share > 0.8
+
+
+@pytest.mark.parametrize("name", ["wnut17_ner", "conll2003_ner"])
+def test_cli_stats_reads_tag_columns_as_tokens_with_background_o(name, capsys):
+    import json
+
+    from curate.cli import main
+
+    path = dataset_path(name)
+    assert main(["stats", str(path), "--column", "tags", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    tags = pd.read_parquet(path, columns=["tags"])["tags"]
+    flat = pd.Series([t for seq in tags for t in seq])
+    entities = pd.Series([e[0] for seq in tags for e in get_entities(list(seq))]).value_counts()
+    assert out["level"] == "token" and out["background"] == "O"
+    assert out["n_labels"] == len(flat) and out["majority_class"] == "O"
+    assert out["n_background_only"] == int(sum(set(seq) == {"O"} for seq in tags))
+    assert out["tags"]["scheme"] == "IOB2" and out["tags"]["background"] == "O"
+    assert out["tags"]["entity_counts"] == {k: int(v) for k, v in entities.items()}
+    assert main(["stats", str(path), "--column", "tags"]) == 0
+    assert "IOB2, background O" in capsys.readouterr().out

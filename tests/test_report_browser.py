@@ -18,7 +18,7 @@ import curate
 from curate.balance import BalancePlan
 from curate.report import dataset_report, evaluation_report
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser",
                                               "google-chrome")) if p), None)
@@ -34,7 +34,7 @@ def _chromium(tmp: Path, page: Path, *extra: str) -> subprocess.CompletedProcess
         pytest.skip("headless Chromium not installed (run `make browser` or "
                     "`apt-get install chromium`)")
     cmd = [CHROMIUM, *FLAGS, f"--user-data-dir={tmp / 'profile'}", *extra, page.as_uri()]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     errors = [line for line in out.stderr.splitlines()
               if "Uncaught" in line or ("CONSOLE" in line and "error" in line.lower())

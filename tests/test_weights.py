@@ -248,8 +248,76 @@ LOAD_ERRORS = [
     ("not json", "not a readable class-weights file"),
     ('{"format": "curate.class_weights", "classes": ["a"]}', "lacks the fields"),
     ('{"format": "curate.class_weights", "scheme": "inverse", "classes": ["a", "b"], '
-     '"class_weights": [1.0, -1.0], "label_counts": [1, 2]}', r"weights\[1\] is -1.0"),
+     '"class_weights": [1.0, -1.0], "label_counts": [1, 2]}', r"lacks the fields \['checksum'\]"),
 ]
+
+
+def test_load_validates_values_behind_a_valid_checksum(tmp_path):
+    doc = {"format": "curate.class_weights", "scheme": "inverse", "classes": ["a", "b"],
+           "class_weights": [1.0, -1.0], "label_counts": [1, 2]}
+    doc["checksum"] = ClassWeights._checksum(doc)
+    (tmp_path / "w.json").write_text(json.dumps(doc, indent=2) + "\n")
+    with pytest.raises(CurateValueError, match=r"weights\[1\] is -1.0"):
+        ClassWeights.load(tmp_path / "w.json")
+
+
+def test_every_single_byte_flip_of_a_json_artifact_is_refused(tmp_path):
+    w = class_weights({"O": 900, "B-PER": 90, "B-LOC": 10}, background="O", scheme="effective")
+    good = w.save(tmp_path / "w.json").read_bytes()
+    bad = tmp_path / "bad.json"
+    for i in range(len(good)):
+        flipped = bytearray(good)
+        flipped[i] ^= 0x01
+        bad.write_bytes(bytes(flipped))
+        with pytest.raises(CurateValueError):
+            ClassWeights.load(bad)
+
+
+def test_byte_flips_of_a_pt_artifact_never_load_other_weights(tmp_path):
+    pytest.importorskip("torch")
+    w = class_weights({"O": 900, "B-PER": 90, "B-LOC": 10}, background="O")
+    good = w.save(tmp_path / "w.pt").read_bytes()
+    bad = tmp_path / "bad.pt"
+    refused = 0
+    for i in range(len(good)):
+        flipped = bytearray(good)
+        flipped[i] ^= 0x01
+        bad.write_bytes(bytes(flipped))
+        try:
+            back = ClassWeights.load(bad)
+        except CurateValueError:
+            refused += 1
+            continue
+        # a flip in zip metadata (timestamps, padding) leaves the content intact
+        assert back.to_dict() == w.to_dict() and back.counts.tolist() == w.counts.tolist()
+        assert back.params == w.params and back.classes == w.classes
+    assert refused > 0
+
+
+def test_edited_weight_fails_the_checksum(tmp_path):
+    p = class_weights({"a": 5, "b": 1}).save(tmp_path / "w.json")
+    doc = json.loads(p.read_text())
+    doc["class_weights"][0] = 3.0
+    p.write_text(json.dumps(doc, indent=2) + "\n")  # same layout, other number
+    with pytest.raises(CurateValueError, match="fails its checksum"):
+        ClassWeights.load(p)
+    p.write_text(json.dumps(json.loads(p.read_text())))  # same content, other layout
+    with pytest.raises(CurateValueError, match=r"differs from the text ClassWeights\.save wrote"):
+        ClassWeights.load(p)
+
+
+def test_save_to_a_folder_is_one_clear_error(tmp_path):
+    with pytest.raises(CurateValueError, match="it is a folder"):
+        class_weights({"a": 5, "b": 1}).save(tmp_path)
+
+
+def test_named_background_defaults_to_the_lowest_weight():
+    counts = {"O": 9000, "B-PER": 400, "I-PER": 300, "B-MISC": 25}
+    w = class_weights(counts, background="O").to_series()
+    ref = class_weights({k: v for k, v in counts.items() if k != "O"}).to_series()
+    assert w["O"] == ref.min() == w.min()  # independent: the entity weights without O
+    assert w.drop("O").to_dict() == ref.to_dict()
+    assert w.drop("O").idxmax() == "B-MISC"
 
 
 @pytest.mark.parametrize(("text", "match"), LOAD_ERRORS)

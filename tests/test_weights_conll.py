@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import dataset_path
 
 import curate
-from tests.conftest import dataset_path
 
 pytestmark = pytest.mark.datasets
 
@@ -25,13 +25,14 @@ def table():
 @pytest.mark.parametrize("kwargs", [
     {"background_weight": "scaled"},  # O excluded from the mean, scaled like the others
     {"background": False},  # seed 002's exact recipe: O treated as any class
+    {},  # the default once a background is named: background_weight="lowest"
 ])
 def test_seed_002_shape(table, kwargs):
     w = curate.class_weights(table, scheme="inverse_sqrt", alpha=0.5, **kwargs).to_series()
     counts = table.counts
-    assert w.idxmin() == "O"
+    assert w["O"] == w.min()  # the default ("lowest") ties O with the most frequent tag
     entity = w.drop("O")
-    if "background_weight" in kwargs:
+    if kwargs.get("background") is not False:
         assert entity.mean() == pytest.approx(1.0)  # O is out of the normalisation
     else:
         assert w.mean() == pytest.approx(1.0)
@@ -44,7 +45,9 @@ def test_seed_002_shape(table, kwargs):
     assert w.max() <= 3.0 and w.max() > 1.0
 
 
-def test_background_default_weight_is_one(table):
+def test_background_default_weight_is_the_lowest(table):
     w = curate.class_weights(table)
-    assert w.to_dict()["O"] == 1.0
-    np.testing.assert_allclose(np.delete(w.weights, w.classes.index("O")).mean(), 1.0)
+    others = np.delete(w.weights, w.classes.index("O"))
+    assert w.to_dict()["O"] == others.min()  # never above any entity tag
+    np.testing.assert_allclose(others.mean(), 1.0)
+    assert curate.class_weights(table, background_weight=1.0).to_dict()["O"] == 1.0

@@ -3,7 +3,8 @@
 from curate.balance import baselines
 from curate.balance._balancer import InterClassBalancer
 from curate.balance._frontier import frontier
-from curate.balance._plan import BalancePlan, PlanStatus, manifest_indices
+from curate.balance._persist import manifest_indices
+from curate.balance._plan import BalancePlan, PlanStatus
 from curate.balance._quality import (
     coefficient_of_variation,
     imbalance_ratio,

@@ -9,10 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from curate._validation import Interval, Options, StrEnum, check_param
-from curate.balance._formulation import Problem, signatures
-from curate.balance._plan import BalancePlan
-from curate.balance._solvers import available_solvers, solve
+import scipy.sparse as sp
+
+from curate._validation import Bool, Interval, Options, StrEnum, check_param
+from curate.balance._draw import quantize
+from curate.balance._formulation import Problem, evaluate, signatures
+from curate.balance._plan import MAX_WINDOW, BalancePlan, PlanStatus
+from curate.balance._solvers import SolveResult, available_solvers, solve
 from curate.exceptions import CurateTypeError, CurateValueError, InfeasibleError
 from curate.labels import LabelTable
 
@@ -38,113 +41,163 @@ class Solver(StrEnum):
 
 
 _RULES: dict[str, list[Any]] = {
-    "minimize_duplicates": [Options({True, False})],
+    "minimize_duplicates": [Bool()],
+    "permanent": [Bool()],
     "duplicate_cost": [Interval(float, 0, None)],
     "removal_cost": [Interval(float, 0, None)],
     "max_repeats": [Interval(int, 1, None)],
     "min_class_fraction": [Interval(float, 0, 1)],
-    "time_limit": [Interval(float, 0, None, closed="neither")],
+    "coverage_epochs": [Interval(int, 1, MAX_WINDOW)],
+    "time_limit": [Interval(float, 0, None, closed="neither"), None],
     "mip_gap": [Interval(float, 0, 1)],
     "seed": [Interval(int, 0, None)],
-    "rotation": [Options({"signature", "presence"})],
 }
 
 
-def _check_amount(name: str, value: Any, n: int, *, allow_none: bool = True) -> float:
-    """An int count, or a float fraction of ``n`` (rounded down); ``None`` -> ``inf``."""
-    if value is None and allow_none:
+def _check_budget(name: str, value: Any, n: int) -> float:
+    """A budget as scikit-learn's ``test_size``: an int count or a float fraction in (0, 1)."""
+    if value is None:
         return math.inf
-    check_param(name, value, [Interval(int, 0, None), Interval(float, 0, None), None], _OWNER)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise CurateTypeError(
+            f"The {name!r} parameter of {_OWNER} must be an int count, a float fraction in "
+            f"(0, 1) or None. Got {value!r} instead."
+        )
     if isinstance(value, numbers.Integral):
+        if value < 0:
+            raise CurateValueError(
+                f"The {name!r} parameter of {_OWNER} must be an int count >= 0 or a float "
+                f"fraction in (0, 1). Got {value!r} instead."
+            )
         return float(value)
+    if not 0.0 < float(value) < 1.0:
+        raise CurateValueError(
+            f"The {name!r} parameter of {_OWNER} must be an int count or a float fraction "
+            f"in (0, 1) of n_samples, as scikit-learn's test_size. Got {value!r} instead; "
+            f"for a count pass an int ({name}={int(value) if math.isfinite(value) else 0})."
+        )
     return float(math.floor(float(value) * n + 1e-9))
+
+
+def _check_size(value: Any, n: int) -> int:
+    """One ``target_size`` bound: an int count >= 1 or a positive finite float fraction of N."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise CurateTypeError(
+            f"The 'target_size' parameter of {_OWNER} must be an int, a float fraction of "
+            f"n_samples, a (lo, hi) pair or None. Got {value!r} instead."
+        )
+    if isinstance(value, numbers.Integral):
+        if value < 1:
+            raise CurateValueError(
+                f"The 'target_size' parameter of {_OWNER} must be an int >= 1. Got {value!r} "
+                "instead."
+            )
+        return int(value)
+    if not (math.isfinite(float(value)) and float(value) > 0):
+        raise CurateValueError(
+            f"The 'target_size' parameter of {_OWNER} must be a positive, finite fraction of "
+            f"n_samples (or an int count). Got {value!r} instead."
+        )
+    return max(int(math.floor(float(value) * n + 1e-9)), 1)
 
 
 def _check_target(value: Any, n: int) -> tuple[int, int]:
     """``target_size``: None (= N), an int count, a float fraction of N, or a (lo, hi) pair."""
     if value is None:
         return n, n
-    if isinstance(value, tuple | list) and len(value) == 2:
-        lo = _check_amount("target_size", value[0], n, allow_none=False)
-        hi = _check_amount("target_size", value[1], n, allow_none=False)
+    if isinstance(value, tuple | list):
+        if len(value) != 2:
+            raise CurateValueError(
+                f"The 'target_size' parameter of {_OWNER} must be a (lo, hi) pair when a "
+                f"sequence. Got {tuple(value)!r} instead."
+            )
+        lo, hi = _check_size(value[0], n), _check_size(value[1], n)
         if lo > hi:
             raise CurateValueError(
                 f"The 'target_size' parameter of {_OWNER} must be a (lo, hi) pair with lo <= hi. "
                 f"Got {tuple(value)!r} instead."
             )
-        return int(lo), int(hi)
-    if isinstance(value, str | bytes) or not isinstance(value, numbers.Real | tuple | list):
-        raise CurateTypeError(
-            f"The 'target_size' parameter of {_OWNER} must be an int, a float fraction of "
-            f"n_samples, a (lo, hi) pair or None. Got {value!r} instead."
-        )
-    size = int(_check_amount("target_size", value, n, allow_none=False))
+        return lo, hi
+    size = _check_size(value, n)
     return size, size
 
 
 class InterClassBalancer:
-    """Rebalance class totals with an integer program over per-sample multiplicities.
+    """Rebalance class totals with a linear program over expected copies per sample and epoch.
 
-    Picks ``x_i ∈ {0, …, max_repeats}`` copies of every sample so that the class totals
-    ``c = Aᵀx`` of the non-background classes are as close to uniform as the costs of
-    duplicating and removing samples allow. Samples with identical label vectors are grouped
-    (one integer variable per group) and each group's copies are spread evenly over its
-    members, rotating per epoch (see :class:`BalancePlan`). The objective (docs/balancer.md)::
+    Picks how many times each sample appears per epoch, ``x_i ∈ [1/W, max_repeats]`` with
+    ``W = coverage_epochs``, so that the class totals ``c = Aᵀx`` of the non-background classes
+    are as close to uniform as the costs of duplicating samples and letting them sit out allow.
+    Samples with identical label vectors are grouped (one variable per group). The objective
+    (docs/balancer.md)::
 
         (1/K) Σ_k f((c_k - mean(c)) / t⁰) + duplicate_cost · #copies / N
-                                          + removal_cost · #removed / N
+                                          + removal_cost · #sitting out / N
 
     with ``t⁰`` the original mean class total and ``f(u) = |u| + q(u)``, ``q`` a convex
-    piecewise-linear interpolation of ``u²`` (so a deeper shortfall costs more per unit and
-    the rarest classes are lifted first; the model stays linear), subject to
+    piecewise-linear interpolation of ``u²`` (a deeper shortfall costs more per unit, so the
+    rarest classes are lifted first; the model stays linear), subject to
     ``Σ x_i = target_size``, the optional budgets and ``c_k ≥ min_class_fraction · c⁰_k``.
+
+    The plan holds *expected* copies; :meth:`BalancePlan.draw` turns them into whole copies
+    per epoch by systematic rounding (:mod:`curate.balance._draw`): the epoch size is exact,
+    every epoch's class totals stay within a few instances of the plan, and every sample is
+    drawn at least once in every ``coverage_epochs`` consecutive epochs. A "removal" means a
+    sample sits out an epoch, never that it is lost, unless ``permanent=True`` asks for a
+    fixed offline subset. The solve is deterministic: the same table, options and seed give
+    the same plan (same :attr:`BalancePlan.digest`) in any process, at any machine load.
 
     Parameters
     ----------
     background_class : str, default=None
         Class excluded from the balance term; samples holding only it (and empty samples) are
-        never duplicated. ``None`` uses the table's ``background`` (if any).
+        never duplicated and are the first to sit out: no sample holding another class sits
+        out while background-only samples could. ``None`` uses the table's ``background``.
     minimize_duplicates : bool, default=False
-        If True, every sample holding a class whose original total is below the mean class
-        total is kept (``x_i ≥ 1``): rare samples are never dropped, at some cost in balance.
+        If True, every sample holding a *rare* class (original total below the median total
+        of the balanced classes) is drawn in every epoch, and copies are spread: the extra
+        copies per epoch of any two samples holding the same rare class differ by at most one,
+        so none gets a second copy before all its peers have a first.
     count : {"instances", "samples"}, default="instances"
         Balance instance totals (objects, entities) or the number of samples holding a class.
     duplicate_cost : float, default=0.5
         Cost of one extra copy, in units of the balance term per ``1/N``. Higher: fewer
         duplicates and a less uniform result.
     removal_cost : float, default=0.5
-        Cost of removing one sample. Higher: fewer removals.
+        Cost of one sample sitting out an epoch. Higher: fewer sit-outs.
     max_repeats : int, default=4
-        Most copies of any one sample per epoch.
+        Most expected copies of any one sample per epoch.
     min_class_fraction : float, default=0.5
         Every class keeps at least this share of its original total (``c_k ≥ f · c⁰_k``).
         Stops the solver from gutting a dominant class that co-occurs with everything.
     target_size : int, float, (lo, hi) or None, default=None
-        Epoch size ``Σ x_i``: ``None`` keeps ``N``; an int is a count; a float is a fraction of
-        ``N``; a pair gives a range.
+        Epoch size ``Σ x_i``: ``None`` keeps ``N``; an int is a count; a positive float is a
+        fraction of ``N`` (``1.5`` = half as many again); a pair gives a range.
     max_duplicates, max_removals : int, float or None, default=None
-        Hard budgets on ``Σ max(x_i - 1, 0)`` and ``#{i : x_i = 0}``: an int count, a float
-        fraction of ``N`` or ``None`` (unbounded).
+        Hard budgets on the expected extra copies ``Σ max(x_i - 1, 0)`` and sit-outs
+        ``Σ max(1 - x_i, 0)`` per epoch, as scikit-learn's ``test_size``: an int is a count,
+        a float in (0, 1) a fraction of ``N``; ``None`` is unbounded.
+    coverage_epochs : int, default=2
+        ``W``: every sample is drawn at least once in every ``W`` consecutive epochs (each
+        keeps at least ``1/W`` expected copies). ``1``: nobody sits out. Larger: more room to
+        balance, longer until a sample sitting out comes back. Ignored with ``permanent``.
+    permanent : bool, default=False
+        Solve for whole copies of a fixed subset (0 = removed for good), as for an offline
+        dataset written once: the same multiplicities every epoch. Rounded from the LP with a
+        certified gap, or exact with ``solver="cbc"``/``"highs"``.
     solver : {"auto", "lp", "cbc", "highs"}, default="auto"
-        ``"lp"``: LP relaxation (HiGHS through ``highspy``, or scipy without it; sifting for
-        large inputs) + rounding + repair with a certified gap. ``"cbc"``/``"highs"``: exact
-        MIP through PuLP. ``"auto"``: LP, then CBC for at most 3 s when the gap exceeds
-        ``mip_gap`` and there are at most 2,000 groups.
-    time_limit : float, default=60.0
-        Seconds for the whole solve. On time-out the best plan found is returned with its
-        gap and a :class:`~curate.exceptions.SolverTimeLimitWarning`.
+        ``"auto"``/``"lp"``: the LP through HiGHS (serial dual simplex, one thread; sifting
+        for large inputs), exact for expected plans; rounded with a certified gap for
+        permanent ones. ``"cbc"``/``"highs"``: the exact MIP through PuLP (``permanent=True``
+        only).
+    time_limit : float or None, default=None
+        Abort guard in seconds, checked between sifting rounds. A plan stopped by it has
+        ``status="time_limit"``, is the best found so far (never the identity plan) with a
+        valid bound, depends on machine load, and is refused by the distributed sampler.
     mip_gap : float, default=1e-3
-        Relative gap at which the MIP stops, and under which an LP-rounded plan is optimal.
+        Relative gap under which a plan counts as optimal (and the MIP stops).
     seed : int, default=0
-        Seeds the MIP and the member order of the plan's per-epoch draws.
-    rotation : {"signature", "presence"}, default="signature"
-        Which samples take turns across epochs in :meth:`BalancePlan.draw`.
-        ``"signature"``: only samples with identical label vectors, so every epoch has
-        exactly the planned class totals. ``"presence"``: samples holding the same set of
-        classes, so per-epoch *sample* totals stay exact and many more distinct samples
-        are seen over epochs, while *instance* totals drift from epoch to epoch (10–25 %
-        L1 on VOC/COCO-like data; see docs/balancer.md). With ``count="samples"`` both
-        are the same.
+        Seeds the MIP and the plan's per-epoch draws.
 
     Attributes
     ----------
@@ -156,8 +209,8 @@ class InterClassBalancer:
     >>> import curate
     >>> t = curate.LabelTable.from_labels([["cat"]] * 6 + [["dog"]] * 2)
     >>> plan = curate.InterClassBalancer().fit(t)
-    >>> plan.counts_after.tolist(), plan.epoch_size
-    ([4, 4], 8)
+    >>> plan.counts_after.tolist(), plan.epoch_size, plan.coverage_epochs
+    ([4, 4], 8, 2)
     """
 
     def __init__(
@@ -173,11 +226,12 @@ class InterClassBalancer:
         target_size: int | float | tuple[int | float, int | float] | None = None,
         max_duplicates: int | float | None = None,
         max_removals: int | float | None = None,
+        coverage_epochs: int = 2,
+        permanent: bool = False,
         solver: str = "auto",
-        time_limit: float = 60.0,
+        time_limit: float | None = None,
         mip_gap: float = 1e-3,
         seed: int = 0,
-        rotation: str = "signature",
     ) -> None:
         self.background_class = background_class
         self.minimize_duplicates = minimize_duplicates
@@ -189,16 +243,17 @@ class InterClassBalancer:
         self.target_size = target_size
         self.max_duplicates = max_duplicates
         self.max_removals = max_removals
+        self.coverage_epochs = coverage_epochs
+        self.permanent = permanent
         self.solver = solver
         self.time_limit = time_limit
         self.mip_gap = mip_gap
         self.seed = seed
-        self.rotation = rotation
 
     _PARAMS = (
         "background_class", "minimize_duplicates", "count", "duplicate_cost", "removal_cost",
         "max_repeats", "min_class_fraction", "target_size", "max_duplicates", "max_removals",
-        "solver", "time_limit", "mip_gap", "seed", "rotation",
+        "coverage_epochs", "permanent", "solver", "time_limit", "mip_gap", "seed",
     )
 
     def get_params(self) -> dict[str, Any]:
@@ -228,13 +283,13 @@ class InterClassBalancer:
         Returns
         -------
         BalancePlan
-            With ``status``, ``objective``, ``lower_bound`` (LP relaxation or MIP bound),
-            ``gap`` and timings in ``details["timings"]``.
+            With ``status``, ``objective``, ``lower_bound`` (LP optimum or bound), ``gap``,
+            ``digest`` and timings in ``details["timings"]``.
 
         Raises
         ------
         InfeasibleError
-            When the options admit no plan; the message names the options to relax.
+            When the options admit no plan; the message names the constraint to relax.
 
         Examples
         --------
@@ -265,6 +320,12 @@ class InterClassBalancer:
                 f"The 'solver' parameter of {_OWNER} is {solver.value!r}, which is not installed "
                 f"here; available: {available_solvers()}. Install highspy for 'highs'"
             )
+        if solver in (Solver.CBC, Solver.HIGHS) and not self.permanent:
+            raise CurateValueError(
+                f"solver={solver.value!r} solves the integer program of a permanent subset; "
+                "expected plans are solved exactly by the LP. Use solver='auto', or set "
+                "permanent=True"
+            )
         background = self.background_class
         if background is None:
             background = table.background
@@ -274,8 +335,8 @@ class InterClassBalancer:
         if n == 0:
             raise CurateValueError("table has no samples; there is nothing to balance")
         lo, hi = _check_target(self.target_size, n)
-        max_dup = _check_amount("max_duplicates", self.max_duplicates, n)
-        max_rem = _check_amount("max_removals", self.max_removals, n)
+        max_dup = _check_budget("max_duplicates", self.max_duplicates, n)
+        max_rem = _check_budget("max_removals", self.max_removals, n)
 
         t0 = time.perf_counter()
         matrix = table.matrix if count is Count.INSTANCES else table.presence()
@@ -295,25 +356,31 @@ class InterClassBalancer:
         sizes = sigs.sizes.astype(np.float64)
         holds = np.diff(vectors.indptr) > 0
         d_max = np.where(holds, sizes * (self.max_repeats - 1), 0.0)
-        r_max = sizes.copy()
+        window = None if self.permanent else int(self.coverage_epochs)
+        r_max = sizes.copy() if window is None else sizes * (1.0 - 1.0 / window)
         c0 = totals[balanced]
+        spread = None
         if self.minimize_duplicates:
-            rare = (c0 < c0.mean()).astype(np.float64)
-            must_keep = np.asarray(vectors @ rare).ravel() > 0
+            rare = c0 < np.median(c0)
+            must_keep = np.asarray(vectors[:, rare].sum(axis=1)).ravel() > 0
             r_max[must_keep] = 0.0
+            if rare.any():
+                spread = sp.csr_matrix((vectors[:, rare] > 0).astype(np.float64))
         problem = Problem(
             vectors=vectors, sizes=sizes, r_max=r_max, d_max=d_max,
             floor=self.min_class_fraction * c0, size_lo=lo, size_hi=hi,
             max_duplicates=max_dup, max_removals=max_rem,
             duplicate_cost=float(self.duplicate_cost), removal_cost=float(self.removal_cost),
+            spread=spread,
         )
-        self._check_feasible(problem)
+        self._check_feasible(problem, window)
         context = {"signatures": sigs, "signature_seconds": sig_seconds, "count": count.value,
                    "solver": solver.value, "balanced": [table.classes[k] for k in balanced],
-                   "background": background}
+                   "background": background, "window": window,
+                   "background_only": ~holds if background is not None else None}
         return problem, context
 
-    def _check_feasible(self, p: Problem) -> None:
+    def _check_feasible(self, p: Problem, window: int | None) -> None:
         n = p.n_samples
         most = float(p.y_hi.sum())
         least = float(p.y_lo.sum())
@@ -323,11 +390,18 @@ class InterClassBalancer:
                 f"max_repeats={self.max_repeats} allows at most {int(most)} (background-only "
                 "and empty samples are never duplicated); raise max_repeats or lower target_size"
             )
-        if p.size_hi < least:
+        if p.size_hi < least - 1e-9:
+            why = []
+            if window is not None:
+                why.append(f"coverage_epochs={window} keeps every sample at >= 1/{window} "
+                           "expected copies per epoch")
+            if self.minimize_duplicates:
+                why.append("minimize_duplicates=True keeps every sample holding a rare class")
             raise InfeasibleError(
-                f"target_size={self.target_size!r} allows at most {p.size_hi} samples, but "
-                f"minimize_duplicates=True must keep {int(least)} samples that hold a rare class; "
-                "raise target_size or set minimize_duplicates=False"
+                f"target_size={self.target_size!r} allows at most {p.size_hi} samples per epoch, "
+                f"but {' and '.join(why)}: at least {math.ceil(least - 1e-9)} of {n}; raise "
+                "target_size or coverage_epochs, set minimize_duplicates=False, or use "
+                "permanent=True for a fixed smaller subset"
             )
         if n - p.size_hi > p.max_removals:
             raise InfeasibleError(
@@ -342,21 +416,66 @@ class InterClassBalancer:
                 "raise max_duplicates or lower target_size"
             )
 
-    def _fit(self, table: LabelTable, problem: Problem, context: dict[str, Any]) -> BalancePlan:
+    def _solve(self, problem: Problem, context: dict[str, Any]) -> SolveResult:
         try:
-            result = solve(problem, solver=context["solver"], time_limit=float(self.time_limit),
-                           mip_gap=float(self.mip_gap), seed=int(self.seed))
+            return solve(problem, solver=context["solver"],
+                         time_limit=None if self.time_limit is None else float(self.time_limit),
+                         mip_gap=float(self.mip_gap), seed=int(self.seed),
+                         integral=bool(self.permanent))
         except InfeasibleError as exc:
             raise InfeasibleError(
-                "the options admit no plan: relax min_class_fraction="
-                f"{self.min_class_fraction!r}, max_duplicates={self.max_duplicates!r}, "
+                "the options admit no plan: with these budgets and target_size no plan keeps "
+                f"every class at min_class_fraction={self.min_class_fraction!r} of its total; "
+                f"relax min_class_fraction, max_duplicates={self.max_duplicates!r}, "
                 f"max_removals={self.max_removals!r} or target_size={self.target_size!r}"
+                + ("" if self.permanent else
+                   f", or raise coverage_epochs={self.coverage_epochs!r}")
             ) from exc
+
+    def _solve_background_first(self, problem: Problem,
+                                context: dict[str, Any]) -> tuple[SolveResult, Problem]:
+        """Let background-only samples sit out first (see ``background_class``).
+
+        Phase 1 forbids sit-outs of samples holding a balanced class. If it leaves every
+        background-only sample at its least copies, phase 2 fixes them there and allows the
+        others to sit out too; the better plan is kept.
+        """
+        bg_only = context["background_only"]
+        r_entity = np.where(bg_only, problem.r_max, 0.0)
+        first = _replace(problem, r_max=r_entity)
+        try:
+            result = self._solve(first, context)
+        except InfeasibleError:
+            return self._solve(problem, context), problem
+        if not (problem.r_max[~bg_only] > 0).any():
+            return result, first
+        y_bg = result.y[bg_only]
+        if bg_only.any() and (y_bg > problem.y_lo[bg_only] + 1e-6).any():
+            return result, first
+        second = _replace(problem, fixed_low=bg_only)
+        other = self._solve(second, context)
+        return (other, second) if other.objective < result.objective - 1e-12 else (result, first)
+
+    def _fit(self, table: LabelTable, problem: Problem, context: dict[str, Any]) -> BalancePlan:
+        if context["background_only"] is not None and context["background_only"].any():
+            result, used = self._solve_background_first(problem, context)
+        else:
+            result, used = self._solve(problem, context), problem
+        window = context["window"]
+        y = result.y
+        objective, lower, gap = result.objective, result.lower_bound, result.gap
+        parts = result.parts
+        if window is not None:
+            y = quantize(y, used.y_lo, used.y_hi, used.size_lo, used.size_hi, window)
+            parts = evaluate(used, y)
+            objective = parts["objective"]
+            if lower is not None:
+                gap = max(objective - lower, 0.0) / max(abs(objective), 1e-9)
         sigs = context["signatures"]
         timings = {"signature": context["signature_seconds"], **result.timings}
         details = {
             "timings": timings,
-            "parts": result.parts,
+            "parts": parts,
             "solver": result.solver,
             "n_groups": sigs.n_groups,
             "balanced_classes": context["balanced"],
@@ -364,11 +483,28 @@ class InterClassBalancer:
             "size_range": [problem.size_lo, problem.size_hi],
             **result.info,
         }
+        status = result.status
+        if status is PlanStatus.OPTIMAL and gap is not None and gap > float(self.mip_gap):
+            status = PlanStatus.FEASIBLE
         return BalancePlan(
-            table, sigs.group, result.y, count=context["count"], seed=int(self.seed),
-            method="interclass", status=result.status, message=result.message,
-            objective=result.objective, lower_bound=result.lower_bound, gap=result.gap,
+            table, sigs.group, y, count=context["count"], seed=int(self.seed),
+            method="interclass", status=status, message=result.message,
+            objective=objective, lower_bound=lower, gap=gap,
             solve_seconds=timings["signature"] + timings.get("total", 0.0),
             options=self.get_params(), details=details,
-            rotation="presence" if self.rotation == "presence" else None,
+            rounding="systematic", window=window,
         )
+
+
+def _replace(problem: Problem, *, r_max: np.ndarray | None = None,
+             d_max: np.ndarray | None = None, fixed_low: np.ndarray | None = None) -> Problem:
+    """A copy of ``problem`` with other bounds; ``fixed_low`` pins groups at their least copies
+    (``d = 0``, ``r = r_max``) by tightening their bounds."""
+    from dataclasses import replace
+
+    r = problem.r_max if r_max is None else r_max
+    d = problem.d_max if d_max is None else d_max
+    if fixed_low is not None:
+        d = np.where(fixed_low, 0.0, d)
+        return replace(problem, r_max=r, d_max=d, r_min=np.where(fixed_low, r, 0.0))
+    return replace(problem, r_max=r, d_max=d)

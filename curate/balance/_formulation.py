@@ -33,9 +33,19 @@ cost more per unit, so of two classes below the mean the rarer one is lifted fir
 columns that no feasible plan can reach (beyond a class's largest possible total, or a
 shortfall beyond the largest possible mean) are left out of the model; that changes nothing.
 
-``R_g = 0`` for groups that must be kept (``minimize_duplicates``) and ``D_g = 0`` for
-background-only and empty groups; otherwise ``R_g = n_g`` and ``D_g = n_g (max_repeats - 1)``.
-Variables are laid out as ``[r (G), d (G), c (K), t, p and m segments]``.
+The totals ``y_g`` are *expected* copies per epoch: ``r_g`` and ``d_g`` are continuous unless
+the plan is a permanent subset. ``R_g = n_g (1 - 1/W)`` with ``W = coverage_epochs`` (every
+member must keep at least ``1/W`` expected copies, so it is drawn once in every ``W``
+consecutive epochs), ``R_g = n_g`` for a permanent subset and ``R_g = 0`` for groups that must be
+kept (``minimize_duplicates``); ``D_g = 0`` for background-only and empty groups, otherwise
+``D_g = n_g (max_repeats - 1)``.
+
+``minimize_duplicates`` adds one continuous column ``s_k`` per rare class ``k`` and, for every
+group ``g`` holding ``k``, the rows ``s_k - 1 ≤ d_g / n_g ≤ s_k``: the extra copies per member of
+any two samples holding the same rare class differ by at most one, so no rare sample gets a
+second extra copy before all its peers have a first one.
+
+Variables are laid out as ``[r (G), d (G), c (K), t, p and m segments, s (rare classes)]``.
 """
 
 from __future__ import annotations
@@ -258,6 +268,11 @@ class Problem:
         Cost per extra copy / removed sample, multiplied by ``1 / N``.
     curvature : float, default=CURVATURE
         Weight of the quadratic part of the deviation penalty (0 = plain L1).
+    spread : csr_matrix of shape (n_groups, n_rare) or None, default=None
+        Incidence of groups and rare classes whose copies must be spread
+        (``minimize_duplicates``); ``None``: no spread rows.
+    r_min : ndarray of shape (n_groups,) or None, default=None
+        Lower bounds of removed members (``None``: 0).
     """
 
     vectors: sp.csr_matrix
@@ -272,6 +287,13 @@ class Problem:
     duplicate_cost: float
     removal_cost: float
     curvature: float = CURVATURE
+    spread: sp.csr_matrix | None = None
+    r_min: np.ndarray | None = None
+
+    @property
+    def n_spread(self) -> int:
+        """Number of rare classes with spread rows (0 without ``minimize_duplicates``)."""
+        return 0 if self.spread is None else int(self.spread.shape[1])
 
     @property
     def n_groups(self) -> int:
@@ -324,7 +346,9 @@ class Problem:
     @property
     def y_hi(self) -> np.ndarray:
         """Largest allowed group total."""
-        return self.sizes + self.d_max
+        if self.r_min is None:
+            return self.sizes + self.d_max
+        return self.sizes - self.r_min + self.d_max
 
 
 def evaluate(problem: Problem, y: Any) -> dict[str, float]:
@@ -367,7 +391,22 @@ def violation(problem: Problem, y: np.ndarray) -> float:
         + max(problem.size_lo - size, 0) + max(size - problem.size_hi, 0)
         + max(dup - problem.max_duplicates, 0) + max(rem - problem.max_removals, 0)
         + np.maximum(problem.y_lo - y, 0).sum() + np.maximum(y - problem.y_hi, 0).sum()
+        + _spread_violation(problem, y)
     )
+
+
+def _spread_violation(problem: Problem, y: np.ndarray) -> float:
+    """How far the extra copies per member of a rare class's groups are more than 1 apart."""
+    if not problem.n_spread:
+        return 0.0
+    spread = sp.csc_matrix(problem.spread)
+    per = np.maximum(y - problem.sizes, 0) / problem.sizes
+    total = 0.0
+    for k in range(spread.shape[1]):
+        rows = spread.indices[spread.indptr[k]: spread.indptr[k + 1]]
+        if rows.size:
+            total += max(float(per[rows].max() - per[rows].min()) - 1.0, 0.0)
+    return total
 
 
 @dataclass(frozen=True)
@@ -472,7 +511,7 @@ def build_model(problem: Problem) -> LinearModel:
     >>> model.a_eq.shape[0], model.n_groups
     (6, 2)
     """
-    g, k = problem.n_groups, problem.n_balanced
+    g, k, n_s = problem.n_groups, problem.n_balanced, problem.n_spread
     n = max(problem.n_samples, 1)
     seg_cls, seg_sign, seg_width, seg_cost = _segments(problem)
     n_seg = seg_cls.size
@@ -480,17 +519,18 @@ def build_model(problem: Problem) -> LinearModel:
     at = a.T.tocsr()
     eye = sp.identity(k, format="csr")
     ones_k = np.ones((k, 1))
+    n_aux = k + 1 + n_seg + n_s
     # rows 0..k-1: A^T d - A^T r - c = -c0 ; rows k..2k-1: c - t - Σp + Σm = 0 ;
     # row 2k: k t - Σc = 0
     segs = sp.csr_matrix((-seg_sign.astype(np.float64), (seg_cls, np.arange(n_seg))),
                          shape=(k, n_seg))
-    top = sp.hstack([-at, at, -eye, sp.csr_matrix((k, 1 + n_seg))])
-    mid = sp.hstack([sp.csr_matrix((k, 2 * g)), eye, sp.csr_matrix(-ones_k), segs])
+    top = sp.hstack([-at, at, -eye, sp.csr_matrix((k, 1 + n_seg + n_s))])
+    mid = sp.hstack([sp.csr_matrix((k, 2 * g)), eye, sp.csr_matrix(-ones_k), segs,
+                     sp.csr_matrix((k, n_s))])
     last = sp.hstack([sp.csr_matrix((1, 2 * g)), sp.csr_matrix(-np.ones((1, k))),
-                      sp.csr_matrix([[float(k)]]), sp.csr_matrix((1, n_seg))])
+                      sp.csr_matrix([[float(k)]]), sp.csr_matrix((1, n_seg + n_s))])
     eq_rows = [top, mid, last]
     b_eq = [-problem.original_totals, np.zeros(k), np.zeros(1)]
-    n_aux = k + 1 + n_seg
     size_row = sp.hstack([sp.csr_matrix(-np.ones((1, g))), sp.csr_matrix(np.ones((1, g))),
                           sp.csr_matrix((1, n_aux))])
     ub_rows: list[Any] = []
@@ -509,15 +549,19 @@ def build_model(problem: Problem) -> LinearModel:
         ub_rows.append(sp.hstack([sp.csr_matrix(np.ones((1, g))),
                                   sp.csr_matrix((1, g + n_aux))]))
         b_ub.append(float(problem.max_removals))
+    if n_s:
+        ub_rows.append(_spread_rows(problem, n_aux - n_s))
+        b_ub += [0.0] * problem.spread.nnz + [1.0] * problem.spread.nnz  # type: ignore[union-attr]
     width = 2 * g + n_aux
     a_ub = sp.vstack(ub_rows, format="csr") if ub_rows else sp.csr_matrix((0, width))
     cost = np.concatenate([
         np.full(g, problem.removal_cost / n), np.full(g, problem.duplicate_cost / n),
-        np.zeros(k + 1), seg_cost,
+        np.zeros(k + 1), seg_cost, np.zeros(n_s),
     ])
-    lb = np.concatenate([np.zeros(2 * g), problem.floor, np.zeros(1 + n_seg)])
+    r_min = np.zeros(g) if problem.r_min is None else problem.r_min
+    lb = np.concatenate([r_min, np.zeros(g), problem.floor, np.zeros(1 + n_seg + n_s)])
     ub = np.concatenate([problem.r_max, problem.d_max, np.full(k + 1, np.inf),
-                         seg_width]).astype(float)
+                         seg_width, np.full(n_s, np.inf)]).astype(float)
     # a first working set of segments: those the identity plan's deviations reach, and the
     # first and the (unbounded) last one of every class and side
     dev0 = problem.original_totals - problem.original_totals.mean() if k else np.zeros(0)
@@ -530,6 +574,21 @@ def build_model(problem: Problem) -> LinearModel:
         seg_start[on] = b[idx]
     start = (seg_start < np.maximum(seg_sign * dev0[seg_cls], 0)) | (seg_start == 0) \
         | np.isinf(seg_width)
-    start_aux = np.concatenate([np.ones(k + 1, dtype=bool), start])
+    start_aux = np.concatenate([np.ones(k + 1, dtype=bool), start, np.ones(n_s, dtype=bool)])
     return LinearModel(cost, sp.vstack(eq_rows, format="csr"), np.concatenate(b_eq),
                        a_ub, np.asarray(b_ub, dtype=np.float64), lb, ub, g, k, start_aux)
+
+
+def _spread_rows(problem: Problem, s_offset: int) -> sp.csr_matrix:
+    """``d_g / n_g - s_k ≤ 0`` and ``s_k - d_g / n_g ≤ 1`` for every (group, rare class) pair."""
+    spread = sp.coo_matrix(problem.spread)
+    g = problem.n_groups
+    pairs = spread.nnz
+    width = 2 * g + s_offset + spread.shape[1]
+    rows = np.arange(pairs)
+    inv = 1.0 / problem.sizes[spread.row].astype(np.float64)
+    upper = sp.csr_matrix(
+        (np.concatenate([inv, -np.ones(pairs)]),
+         (np.concatenate([rows, rows]), np.concatenate([g + spread.row, s_offset + spread.col]))),
+        shape=(pairs, width))
+    return sp.vstack([upper, -upper], format="csr")

@@ -1,4 +1,10 @@
-"""The balance-versus-cost trade-off: the balancer at a series of budgets, baselines beside it."""
+"""The balance-versus-cost trade-off: the balancer at a series of budgets, baselines beside it.
+
+Every point is measured on its epoch-0 draw (:func:`plan_quality`) and over its first
+``n_epochs`` draws: ``cv_worst`` (the least balanced epoch) and ``seen`` (share of samples drawn
+at least once). Baselines that redraw every epoch (``inverse_frequency``, stochastic
+``repeat_factor``) are thus judged on what a training run sees, not on one frozen draw.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ import pandas as pd
 
 from curate.balance import baselines as _bl
 from curate.balance._plan import BalancePlan
-from curate.balance._quality import plan_quality
+from curate.balance._quality import coefficient_of_variation, plan_quality
 from curate.exceptions import CurateTypeError, CurateValueError
 from curate.labels import LabelTable
 
@@ -24,7 +30,8 @@ DEFAULT_BUDGETS: tuple[float, ...] = (0.0, 0.02, 0.05, 0.1, 0.2, 0.5)
 
 COLUMNS = [
     "method", "budget", "cv", "kl", "imbalance_ratio", "duplicates", "removals", "distinct",
-    "epoch_size", "rare_kept", "objective", "lower_bound", "gap", "status", "seconds",
+    "epoch_size", "rare_kept", "cv_worst", "seen", "objective", "lower_bound", "gap", "status",
+    "seconds",
 ]
 
 
@@ -82,8 +89,32 @@ def _budget_count(budget: Any, n: int) -> int:
     return int(budget)
 
 
-def _row(plan: BalancePlan, count: str, seconds: float, budget: float) -> dict[str, Any]:
+def _epoch_measures(plan: BalancePlan, count: str, n_epochs: int) -> dict[str, float]:
+    """Worst per-epoch CV of the measured classes and share of samples seen in ``n_epochs``.
+
+    The measured classes are :func:`plan_quality`'s: classes that occur, background excluded.
+    """
+    table = plan.table
+    matrix = table.matrix if count == "instances" else table.presence()
+    keep = np.asarray(matrix.sum(axis=0)).ravel() > 0
+    if table.background is not None:
+        keep[table.classes.index(table.background)] = False
+    seen = np.zeros(table.n_samples, dtype=bool)
+    worst = math.nan
+    for epoch in range(n_epochs):
+        x = plan.draw(epoch)
+        seen |= x > 0
+        if keep.any():
+            cv = coefficient_of_variation(np.asarray(matrix.T @ x, dtype=np.float64)[keep])
+            worst = cv if math.isnan(worst) else max(worst, cv)
+    return {"cv_worst": worst, "seen": float(seen.mean()) if seen.size else math.nan}
+
+
+def _row(
+    plan: BalancePlan, count: str, seconds: float, budget: float, n_epochs: int
+) -> dict[str, Any]:
     row = plan_quality(plan, count=count, seconds=seconds)
+    row.update(_epoch_measures(plan, count, n_epochs))
     row.update(
         budget=budget,
         objective=math.nan if plan.objective is None else float(plan.objective),
@@ -99,6 +130,7 @@ def frontier(
     budgets: Sequence[int | float] | None = None,
     *,
     baselines: bool = True,
+    n_epochs: int = 5,
     **balancer_options: Any,
 ) -> pd.DataFrame:
     """Balance against cost: the balancer at a series of duplicate budgets, baselines beside it.
@@ -122,6 +154,8 @@ def frontier(
         Add rows for the unbalanced data (``method="original"``) and the baselines of
         :func:`baseline_plans` (repeat factors at t = 0.001, 0.01, 0.1, class quota,
         inverse frequency; random over/under on single-label data).
+    n_epochs : int, default=5
+        Epochs drawn for ``cv_worst`` and ``seen``.
     **balancer_options
         Passed to :class:`curate.InterClassBalancer` (except ``max_duplicates``). Its
         ``count`` (default ``"instances"``) and ``seed`` also apply to the baselines'
@@ -133,8 +167,10 @@ def frontier(
         One row per point with columns ``method`` (``"balancer"`` or the baseline's
         name), ``budget`` (the duplicate budget as a count; NaN for baselines), ``cv``,
         ``kl``, ``imbalance_ratio``, ``duplicates``, ``removals``, ``distinct``,
-        ``epoch_size``, ``rare_kept``, ``objective``, ``lower_bound``, ``gap``,
-        ``status``, ``seconds`` (wall time of the fit or rule).
+        ``epoch_size``, ``rare_kept`` (all of the epoch-0 draw), ``cv_worst`` (largest CV
+        over epochs ``0 .. n_epochs - 1``), ``seen`` (share of samples drawn at least once
+        in those epochs), ``objective``, ``lower_bound``, ``gap``, ``status``, ``seconds``
+        (wall time of the fit or rule).
 
     Examples
     --------
@@ -158,6 +194,14 @@ def frontier(
         raise CurateValueError(
             "frontier sets max_duplicates from budgets; pass the budgets instead of max_duplicates"
         )
+    if isinstance(n_epochs, bool) or not isinstance(n_epochs, int | np.integer):
+        raise CurateTypeError(
+            f"The 'n_epochs' parameter of frontier must be an int >= 1. Got {n_epochs!r} instead."
+        )
+    if n_epochs < 1:
+        raise CurateValueError(
+            f"The 'n_epochs' parameter of frontier must be an int >= 1. Got {n_epochs!r} instead."
+        )
     count = str(balancer_options.get("count", "instances"))
     seed = int(balancer_options.get("seed", 0))
     points = list(DEFAULT_BUDGETS if budgets is None else budgets)
@@ -166,15 +210,15 @@ def frontier(
     for b in counts:
         start = time.perf_counter()
         plan = InterClassBalancer(max_duplicates=b, **balancer_options).fit(table)
-        row = _row(plan, count, time.perf_counter() - start, float(b))
+        row = _row(plan, count, time.perf_counter() - start, float(b), int(n_epochs))
         rows.append(row | {"method": "balancer"})
     if baselines:
         identity = BalancePlan.from_multiplicity(table, np.ones(table.n_samples), method="original")
-        rows.append(_row(identity, count, 0.0, math.nan))
+        rows.append(_row(identity, count, 0.0, math.nan, int(n_epochs)))
         for name, build in baseline_plans(table, seed=seed).items():
             start = time.perf_counter()
             plan = build()
-            row = _row(plan, count, time.perf_counter() - start, math.nan)
+            row = _row(plan, count, time.perf_counter() - start, math.nan, int(n_epochs))
             row["method"] = name
             rows.append(row)
     return pd.DataFrame(rows)[COLUMNS]

@@ -1,22 +1,14 @@
-"""``BalancePlan``: how many times each sample appears, and how that is redrawn per epoch.
+"""``BalancePlan``: expected copies of every sample per epoch, and their whole per-epoch draws.
 
-One plan type serves every resampler (the integer program, the repeat-factor and quota
-baselines, ``oversample_rare``). A plan stores samples in *groups* with an expected number of
-copies per group and epoch (``group_total``). The balancer groups samples with identical label
-vectors (they are interchangeable); baselines put every sample in its own group.
-
-Drawing epoch ``e`` (:meth:`BalancePlan.draw`):
-
-1. the integer total of group ``g`` is ``T_g`` when ``T_g`` is whole, else ``floor(T_g)`` plus
-   a Bernoulli(``T_g - floor(T_g)``) draw seeded by ``(seed, e)`` (stochastic rounding, as in
-   detectron2's repeat-factor sampler);
-2. the total is spread evenly over the group's ``n_g`` members: each gets ``T // n_g`` copies
-   and ``T % n_g`` members get one more. Those members form a window, in a fixed seeded order
-   of the group, that starts at ``floor(e * T_g) mod n_g`` — so consecutive epochs take
-   consecutive windows, and a group whose members are not all kept is seen in full within
-   ``ceil(n_g / (T % n_g))`` epochs.
-
-Epoch 0 is the offline result: ``plan.multiplicity == plan.draw(0)``.
+One plan type serves every resampler (the balancer, the repeat-factor and quota baselines,
+``oversample_rare``). A plan stores samples in *groups* with the expected copies per group
+and epoch (``group_total``); the balancer groups samples with identical label vectors (they
+are interchangeable), baselines put every sample in its own group. :meth:`BalancePlan.draw`
+turns the expectations into whole copies per epoch with one of the rounding rules of
+:mod:`curate.balance._draw` (systematic with a coverage window for the balancer, Bernoulli or
+multinomial for the baselines). Epoch 0 is the offline result:
+``plan.multiplicity == plan.draw(0)``. Saving and loading live in
+:mod:`curate.balance._persist`.
 """
 
 from __future__ import annotations
@@ -32,17 +24,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
-from curate._atomic import atomic_write
 from curate._validation import StrEnum
-from curate.exceptions import CurateValueError
+from curate.balance import _draw
+from curate.exceptions import CurateTypeError, CurateValueError
 from curate.labels import LabelTable
 
-__all__ = ["BalancePlan", "PlanStatus", "label_checksum", "manifest_indices"]
+__all__ = ["BalancePlan", "PlanStatus", "label_checksum"]
 
-_META_KEY = b"curate.plan"
-_FORMAT_VERSION = 1
+_ROUNDINGS = ("systematic", "bernoulli", "multinomial")
+#: Most coverage epochs a plan may ask for (fixed-point totals must fit in int64).
+MAX_WINDOW = 1000
 
 
 def label_checksum(table: LabelTable) -> str:
@@ -87,23 +79,19 @@ class PlanStatus(StrEnum):
 
     Examples
     --------
-    >>> PlanStatus("optimal") is PlanStatus.OPTIMAL, PlanStatus.FALLBACK.value
-    (True, 'fallback')
+    >>> PlanStatus("optimal") is PlanStatus.OPTIMAL, PlanStatus.TIME_LIMIT.value
+    (True, 'time_limit')
     """
 
-    OPTIMAL = "optimal"  # proven optimal within mip_gap
-    FEASIBLE = "feasible"  # feasible with a certified gap (LP rounding, or stopped by time_limit)
+    OPTIMAL = "optimal"  # optimal within mip_gap (expected plans: the LP optimum)
+    FEASIBLE = "feasible"  # feasible with a certified gap above mip_gap (rounded integral plans)
     HEURISTIC = "heuristic"  # a rule-based plan (baselines); no optimality claim
-    FALLBACK = "fallback"  # the solver produced nothing usable; the identity plan was returned
-
-
-def _as_int_if_whole(values: np.ndarray) -> bool:
-    return bool(np.all(values == np.round(values)))
+    TIME_LIMIT = "time_limit"  # stopped by time_limit: the best plan so far; depends on load
 
 
 @dataclass(frozen=True, eq=False)
 class BalancePlan:
-    """Per-sample multiplicities (0 = removed, 1 = kept, >1 = duplicated) and their redraws.
+    """Expected copies of every sample per epoch and their whole per-epoch draws.
 
     Build plans with :class:`curate.InterClassBalancer`, the baselines in
     :mod:`curate.balance.baselines` or :meth:`from_multiplicity`; the constructor is for
@@ -117,11 +105,11 @@ class BalancePlan:
         Group id (``0 .. n_groups - 1``) of every sample; members of a group are
         interchangeable and share the group's copies.
     group_total : ndarray of shape (n_groups,)
-        Expected copies of the group per epoch (whole for exact plans).
+        Expected copies of the group per epoch.
     count : {"instances", "samples"}, default="instances"
         Whether class totals count instances or samples holding the class.
     seed : int, default=0
-        Seeds the member order of each group and the stochastic rounding.
+        Seeds the per-epoch draws and shuffles.
     method : str, default="custom"
         Name of the resampler that made the plan.
     status : PlanStatus, default=PlanStatus.HEURISTIC
@@ -135,10 +123,11 @@ class BalancePlan:
         The options the resampler was run with.
     details : dict
         Extra numbers (timings, objective parts) for reports.
-    rotation : "presence", ndarray of shape (n_samples,) or None, default=None
-        Which samples take turns across epochs (see :meth:`draw`): ``None`` rotates only
-        inside ``group``; ``"presence"`` or an array of rotation-group ids rotates epoch-0
-        copies among members of a wider group from epoch 1 on.
+    rounding : {"bernoulli", "systematic", "multinomial"}, default="bernoulli"
+        How expected copies become whole copies per epoch (:mod:`curate.balance._draw`).
+    window : int or None, default=None
+        The coverage window ``W`` of a systematic plan (``None``: its totals are whole and
+        every epoch draws the same copies).
 
     Examples
     --------
@@ -148,7 +137,7 @@ class BalancePlan:
     >>> plan.counts_after.tolist()
     [1, 1]
     >>> [plan.draw(e).tolist() for e in range(3)]
-    [[0, 0, 1, 1], [0, 1, 0, 1], [1, 0, 0, 1]]
+    [[1, 0, 0, 1], [0, 1, 0, 1], [0, 0, 1, 1]]
     """
 
     table: LabelTable
@@ -165,7 +154,8 @@ class BalancePlan:
     solve_seconds: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
-    rotation: np.ndarray | str | None = None
+    rounding: str = "bernoulli"
+    window: int | None = None
 
     def __post_init__(self) -> None:
         group = np.asarray(self.group, dtype=np.int64)
@@ -179,36 +169,25 @@ class BalancePlan:
             raise CurateValueError("group_total must be finite and >= 0")
         if self.count not in ("instances", "samples"):
             raise CurateValueError(f"count must be 'instances' or 'samples'; got {self.count!r}")
+        if self.rounding not in _ROUNDINGS:
+            raise CurateValueError(
+                f"rounding must be one of {list(_ROUNDINGS)}; got {self.rounding!r}")
+        if self.window is not None and not (1 <= int(self.window) <= MAX_WINDOW):
+            raise CurateValueError(f"window must lie in [1, {MAX_WINDOW}]; got {self.window!r}")
+        if self.rounding == "multinomial" and n and np.bincount(group).max() > 1:
+            raise CurateValueError("rounding='multinomial' needs one sample per group")
         group.flags.writeable = False
         total.flags.writeable = False
         object.__setattr__(self, "group", group)
         object.__setattr__(self, "group_total", total)
-        if isinstance(self.rotation, str):
-            if self.rotation != "presence":
-                raise CurateValueError(
-                    f"rotation must be 'presence', an array of group ids or None; "
-                    f"got {self.rotation!r}"
-                )
-        elif self.rotation is not None:
-            rotation = np.asarray(self.rotation, dtype=np.int64)
-            if rotation.shape != (n,) or (n and rotation.min() < 0):
-                raise CurateValueError(
-                    f"rotation must hold one group id >= 0 per sample, shape ({n},); "
-                    f"got shape {rotation.shape}"
-                )
-            rotation.flags.writeable = False
-            object.__setattr__(self, "rotation", rotation)
 
     # ------------------------------------------------------------------ builders
     @classmethod
     def from_multiplicity(
-        cls, table: LabelTable, multiplicity: Any, *, group: Any = None, **kwargs: Any
+        cls, table: LabelTable, multiplicity: Any, *, group: Any = None,
+        rounding: str = "bernoulli", **kwargs: Any
     ) -> BalancePlan:
-        """Make a plan from per-sample multiplicities (fractional = expected copies).
-
-        With ``group=None`` every sample is its own group, so whole multiplicities are drawn
-        identically every epoch and fractional ones are stochastically rounded per epoch.
-        With groups, the group sums are rotated over the members from epoch to epoch.
+        """Make a plan from per-sample expected copies.
 
         Parameters
         ----------
@@ -218,8 +197,16 @@ class BalancePlan:
             Non-negative (expected) copies of every sample.
         group : array-like of shape (n_samples,), default=None
             Group label of every sample (any hashable values); ``None``: one group per sample.
+            A group's total is spread over its members, rotating from epoch to epoch.
+        rounding : {"bernoulli", "multinomial", "systematic"}, default="bernoulli"
+            ``"bernoulli"``: each epoch ``floor(x)`` plus a Bernoulli(``frac(x)``) copy
+            (detectron2's repeat-factor sampler). ``"multinomial"``: each epoch
+            ``round(Σ x)`` draws with replacement with probabilities ``x / Σ x``
+            (``WeightedRandomSampler``; one sample per group). ``"systematic"``: the
+            balancer's dependent rounding (pass ``window`` for its coverage guarantee).
         **kwargs
-            Passed to the constructor (``count``, ``seed``, ``method``, ``status``, ...).
+            Passed to the constructor (``count``, ``seed``, ``method``, ``status``,
+            ``window``, ...).
 
         Returns
         -------
@@ -245,7 +232,7 @@ class BalancePlan:
             _, g = np.unique(np.asarray(group), return_inverse=True)
             g = g.astype(np.int64).ravel()
         totals = np.bincount(g, weights=x, minlength=int(g.max()) + 1 if g.size else 0)
-        return cls(table, g, totals, **kwargs)
+        return cls(table, g, totals, rounding=rounding, **kwargs)
 
     # ------------------------------------------------------------------ derived
     @cached_property
@@ -254,40 +241,36 @@ class BalancePlan:
         return np.bincount(self.group, minlength=len(self.group_total)).astype(np.int64)
 
     @cached_property
+    def expected(self) -> np.ndarray:
+        """Expected copies of every sample per epoch (its group's total over its members)."""
+        x = (self.group_total / np.maximum(self.group_sizes, 1))[self.group]
+        x.flags.writeable = False
+        return x
+
+    @cached_property
+    def _systematic(self) -> _draw.Systematic:
+        first = self._first_members()
+        keys = _draw.group_keys(self.table.presence()[first], self._class_sizes())
+        keep = [self.table.classes.index(c) for c in self.balanced_classes]
+        score = self._count_matrix()[first][:, keep].tocsr().astype(np.float64)
+        return _draw.Systematic(self.group, self.group_total, keys,
+                                None if self.window is None else int(self.window), self.seed,
+                                score)
+
+    @cached_property
     def _rank(self) -> np.ndarray:
-        """Position of each sample inside its group, in a fixed order seeded by ``seed``."""
-        n = len(self.group)
-        if self._singletons:
-            return np.zeros(n, dtype=np.int64)
-        keys = np.random.default_rng(self.seed).random(n)
-        # group + key in [0, 1) sorts by group, then by the seeded key: one O(N log N)
-        # argsort instead of a two-key lexsort (ties, if any, keep the sample order)
-        order = np.argsort(self.group + keys, kind="stable")
-        starts = np.zeros(len(self.group_total) + 1, dtype=np.int64)
-        np.cumsum(self.group_sizes, out=starts[1:])
-        rank = np.empty(n, dtype=np.int64)
-        rank[order] = np.arange(n, dtype=np.int64) - starts[self.group[order]]
-        return rank
+        return _draw.member_rank(self.group, len(self.group_total))
 
-    @cached_property
-    def _singletons(self) -> bool:
-        """Whether every group has at most one member (baselines, single-sample groups)."""
-        return bool(len(self.group) == 0 or self.group_sizes.max() <= 1)
+    def _first_members(self) -> np.ndarray:
+        first = np.zeros(len(self.group_total), dtype=np.int64)
+        first[self.group[::-1]] = np.arange(len(self.group) - 1, -1, -1)
+        return first
 
-    @cached_property
-    def _whole(self) -> bool:
-        return _as_int_if_whole(self.group_total)
-
-    def _epoch_totals(self, epoch: int) -> np.ndarray:
-        total = self.group_total
-        if self._whole:
-            return np.round(total).astype(np.int64)
-        rng = np.random.default_rng([self.seed, epoch, 1])
-        floor = np.floor(total)
-        return (floor + (rng.random(len(total)) < total - floor)).astype(np.int64)
+    def _class_sizes(self) -> np.ndarray:
+        return np.asarray(self._count_matrix().sum(axis=0), dtype=np.float64).ravel()
 
     def draw(self, epoch: int = 0) -> np.ndarray:
-        """Integer multiplicities of every sample for ``epoch`` (epoch 0 = :attr:`multiplicity`).
+        """Whole copies of every sample in ``epoch`` (epoch 0 = :attr:`multiplicity`).
 
         Parameters
         ----------
@@ -306,83 +289,17 @@ class BalancePlan:
         >>> int(plan.draw(0).sum()), int(plan.draw(1).sum())
         (2, 2)
         """
-        if isinstance(epoch, bool) or not isinstance(epoch, int | np.integer) or epoch < 0:
+        if isinstance(epoch, bool) or not isinstance(epoch, int | np.integer):
+            raise CurateTypeError(f"epoch must be an int >= 0; got {epoch!r}")
+        if epoch < 0:
             raise CurateValueError(f"epoch must be an int >= 0; got {epoch!r}")
-        if epoch > 0 and self._rotates:
-            return self._rotated(int(epoch))
-        return self._draw_groups(int(epoch))
-
-    def _draw_groups(self, epoch: int) -> np.ndarray:
-        totals = self._epoch_totals(int(epoch))
-        if self._singletons:  # nothing to rotate: each sample gets its group's total
-            return totals[self.group]
-        sizes = np.maximum(self.group_sizes, 1)
-        base, rem = np.divmod(totals, sizes)
-        start = np.floor(int(epoch) * self.group_total).astype(np.int64) % sizes
-        g = self.group
-        extra = ((self._rank - start[g]) % sizes[g]) < rem[g]
-        return base[g] + extra.astype(np.int64)
-
-    @cached_property
-    def _rotates(self) -> bool:
-        return self.rotation is not None and self._whole
-
-    @cached_property
-    def rotation_groups(self) -> np.ndarray | None:
-        """Rotation group of every sample (``None``: copies rotate only inside ``group``).
-
-        With ``rotation="presence"`` (what :class:`InterClassBalancer` sets), samples holding
-        the same set of classes form one rotation group; from epoch 1 on, removed and
-        duplicated members take turns with the others (see :meth:`draw`).
-        """
-        if self.rotation is None:
-            return None
-        if isinstance(self.rotation, str):
-            from curate.balance._formulation import signatures
-
-            ids = signatures(self.table.presence()).group
-            ids.flags.writeable = False
-            return ids
-        return np.asarray(self.rotation)
-
-    @cached_property
-    def _rotation_layout(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Members of every rotation group sorted by epoch-0 copies (descending, seeded ties).
-
-        Returns ``order`` (sample ids in that layout), ``values`` (their epoch-0 copies),
-        ``rot`` (rotation group at each position), ``starts`` and ``shift`` per rotation group.
-        """
-        rot = np.asarray(self.rotation_groups)  # not None: guarded by _rotates
-        x0 = self._draw_groups(0)
-        n_rot = int(rot.max()) + 1 if rot.size else 0
-        keys = np.random.default_rng([self.seed, 3]).random(len(rot))
-        top = float(x0.max()) + 1.0 if x0.size else 1.0
-        order = np.argsort(rot * (top + 1.0) + (top - x0) + keys, kind="stable")
-        sizes = np.bincount(rot, minlength=n_rot)
-        starts = np.zeros(n_rot + 1, dtype=np.int64)
-        np.cumsum(sizes, out=starts[1:])
-        values = x0[order]
-        rot_sorted = rot[order]
-        smallest = values[np.maximum(starts[1:] - 1, 0)]  # last value of each group = its minimum
-        shift = np.bincount(rot_sorted, weights=values != smallest[rot_sorted], minlength=n_rot)
-        return order, values, rot_sorted, starts, shift.astype(np.int64)
-
-    def _rotated(self, epoch: int) -> np.ndarray:
-        """Epoch ``epoch``: each rotation group's epoch-0 copies slid by ``epoch · shift``.
-
-        Members of a rotation group are laid out by epoch-0 copies, largest first; epoch
-        ``e`` gives the member at position ``j`` the copies of position ``j - e·shift``
-        (cyclically), where ``shift`` is the number of members above the group's minimum.
-        The multiset of copies per rotation group, hence every class total that its members
-        share, is the same in every epoch; removed members take turns with kept ones.
-        """
-        order, values, rot, starts, shift = self._rotation_layout
-        sizes = np.maximum(starts[1:] - starts[:-1], 1)
-        pos = np.arange(len(order), dtype=np.int64) - starts[rot]
-        src = starts[rot] + (pos - epoch * shift[rot]) % sizes[rot]
-        out = np.empty(len(order), dtype=np.int64)
-        out[order] = values[src]
-        return out
+        epoch = int(epoch)
+        if self.rounding == "systematic":
+            return self._systematic.draw(epoch)
+        if self.rounding == "multinomial":
+            return _draw.multinomial_draw(self.expected, self.seed, epoch)
+        return _draw.bernoulli_draw(self.group, self.group_total, self.seed, epoch,
+                                    self._rank, self.group_sizes)
 
     @cached_property
     def multiplicity(self) -> np.ndarray:
@@ -426,7 +343,8 @@ class BalancePlan:
         Parameters
         ----------
         multiplicity : array-like of shape (n_samples,), default=None
-            Copies per sample; ``None`` uses :attr:`multiplicity`.
+            Copies per sample; ``None`` uses :attr:`multiplicity`. Fractional copies (such
+            as :attr:`expected`) give fractional totals.
 
         Returns
         -------
@@ -441,7 +359,9 @@ class BalancePlan:
         [2, 2]
         """
         x = self.multiplicity if multiplicity is None else np.asarray(multiplicity)
-        values = np.asarray(self._count_matrix().T @ x, dtype=np.int64).ravel()
+        values = np.asarray(self._count_matrix().T @ x).ravel()
+        if np.issubdtype(values.dtype, np.integer) or np.all(values == np.round(values)):
+            values = np.round(values).astype(np.int64)
         return pd.Series(values, index=pd.Index(self.table.classes, name="class"), name="after")
 
     @property
@@ -455,9 +375,85 @@ class BalancePlan:
         return self.class_totals()
 
     @property
+    def expected_totals(self) -> pd.Series:
+        """Expected class totals per epoch (``Aᵀ`` :attr:`expected`)."""
+        return self.class_totals(self.expected).rename("expected")
+
+    @property
+    def balanced_classes(self) -> list[str]:
+        """Classes the plan balances: those with labels, background excluded."""
+        named = self.details.get("balanced_classes")
+        if named is not None:
+            return list(named)
+        before = self.counts_before
+        return [c for c, v in before.items() if v > 0 and c != self.table.background]
+
+    def cv(self, multiplicity: Any = None) -> float:
+        """Coefficient of variation (std / mean) of the balanced classes' totals.
+
+        Parameters
+        ----------
+        multiplicity : array-like of shape (n_samples,), default=None
+            Copies per sample; ``None`` uses :attr:`expected` (the plan's own balance).
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import curate
+        >>> t = curate.LabelTable.from_labels([["a"], ["a"], ["a"], ["b"]])
+        >>> plan = BalancePlan.from_multiplicity(t, [0.5, 0.5, 0.5, 1.5])
+        >>> plan.cv(), round(plan.cv([1, 1, 1, 1]), 3)
+        (0.0, 0.5)
+        """
+        x = self.expected if multiplicity is None else np.asarray(multiplicity)
+        totals = self.class_totals(x)[self.balanced_classes].to_numpy(dtype=np.float64)
+        mean = totals.mean() if totals.size else 0.0
+        return float(totals.std() / mean) if mean > 0 else 0.0
+
+    def epoch_stats(self, n_epochs: int = 10) -> pd.DataFrame:
+        """Balance and coverage of the first ``n_epochs`` draws.
+
+        Parameters
+        ----------
+        n_epochs : int, default=10
+            Epochs to draw.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per epoch: ``epoch``, ``epoch_size``, ``cv`` (of the balanced classes'
+            totals in that epoch), ``seen`` (share of samples drawn in that epoch) and
+            ``seen_so_far`` (share drawn at least once in epochs ``0 .. epoch``).
+
+        Examples
+        --------
+        >>> import curate
+        >>> t = curate.LabelTable.from_labels([["a"]] * 4 + [["b"]])
+        >>> plan = BalancePlan.from_multiplicity(t, [0.5] * 4 + [2], group=[0] * 4 + [1])
+        >>> plan.epoch_stats(2)[["epoch", "cv", "seen_so_far"]].values.tolist()
+        [[0.0, 0.0, 0.6], [1.0, 0.0, 1.0]]
+        """
+        if isinstance(n_epochs, bool) or not isinstance(n_epochs, int | np.integer):
+            raise CurateTypeError(f"n_epochs must be an int >= 1; got {n_epochs!r}")
+        if n_epochs < 1:
+            raise CurateValueError(f"n_epochs must be an int >= 1; got {n_epochs!r}")
+        seen = np.zeros(self.n_samples, dtype=bool)
+        rows = []
+        for e in range(int(n_epochs)):
+            x = self.draw(e)
+            seen |= x > 0
+            rows.append({"epoch": e, "epoch_size": int(x.sum()), "cv": self.cv(x),
+                         "seen": float((x > 0).mean()) if x.size else 1.0,
+                         "seen_so_far": float(seen.mean()) if seen.size else 1.0})
+        return pd.DataFrame(rows)
+
+    @property
     def success(self) -> bool:
-        """Whether the plan came from a successful solve or rule (not a fallback)."""
-        return self.status is not PlanStatus.FALLBACK
+        """Whether the plan was solved to the end (not stopped by ``time_limit``)."""
+        return self.status is not PlanStatus.TIME_LIMIT
 
     @property
     def n_samples(self) -> int:
@@ -476,15 +472,16 @@ class BalancePlan:
 
     @property
     def n_removed(self) -> int:
-        """Samples left out of the epoch-0 draw: ``#{i : x_i = 0}``."""
+        """Samples that sit out the epoch-0 draw: ``#{i : x_i = 0}``."""
         return int((self.multiplicity == 0).sum())
 
     @property
     def coverage_epochs(self) -> float:
-        """Epochs within which every sample of every group with copies is drawn at least once.
+        """Epochs within which every sample is drawn at least once (``inf``: not guaranteed).
 
-        ``inf`` when some group with members gets no copies at all (those samples are
-        never seen).
+        Systematic plans guarantee their ``window`` when every sample expects at least
+        ``1 / window`` copies; Bernoulli plans guarantee it only for whole group totals
+        (``ceil(n_g / T_g)``); multinomial plans guarantee nothing.
 
         Examples
         --------
@@ -493,25 +490,44 @@ class BalancePlan:
         >>> BalancePlan.from_multiplicity(t, [1, 1, 0, 0, 0], group=[0] * 5).coverage_epochs
         3
         """
-        if self._rotates:
-            _, values, _, starts, shift = self._rotation_layout
-            sizes = starts[1:] - starts[:-1]
-            has_zero = (sizes > 0) & (values[np.maximum(starts[1:] - 1, 0)] == 0)
-            if (has_zero & (shift == 0)).any():
-                return math.inf
-            if not has_zero.any():
-                return 1
-            return int(np.ceil((sizes[has_zero] / shift[has_zero]).max() - 1e-9))
-        sizes = self.group_sizes
-        total = self.group_total
+        sizes, total = self.group_sizes, self.group_total
         held = sizes > 0
-        if (held & (total <= 0)).any():
+        if not held.any() or (total[held] >= sizes[held] - 1e-9).all():
+            return 1
+        if self.rounding == "multinomial":
+            return math.inf
+        if self.rounding == "systematic":
+            w = self.window
+            if w is None or (total[held] * w < sizes[held] - 1e-6).any():
+                return math.inf
+            return int(w)
+        if (held & (total <= 0)).any() or not np.all(total == np.round(total)):
             return math.inf
         partial = held & (total < sizes)
-        if not partial.any():
-            return 1
-        ratio = sizes[partial] / np.maximum(np.floor(total[partial]), 1e-12)
-        return int(np.ceil(ratio.max() - 1e-9)) if self._whole else math.inf
+        return int(np.ceil((sizes[partial] / total[partial]).max() - 1e-9))
+
+    @cached_property
+    def digest(self) -> str:
+        """SHA-256 of everything that decides the draws: labels, groups, totals, rounding, seed.
+
+        Two processes (DDP ranks, a resumed run) with the same digest draw identical epochs.
+
+        Examples
+        --------
+        >>> import curate
+        >>> t = curate.LabelTable.from_labels([["a"], ["b"]])
+        >>> a = BalancePlan.from_multiplicity(t, [2, 1])
+        >>> a.digest == BalancePlan.from_multiplicity(t, [2, 1]).digest
+        True
+        >>> a.digest == BalancePlan.from_multiplicity(t, [1, 2]).digest
+        False
+        """
+        h = hashlib.sha256()
+        h.update(label_checksum(self.table).encode())
+        h.update(json.dumps([self.count, int(self.seed), self.rounding, self.window]).encode())
+        h.update(np.ascontiguousarray(self.group, dtype=np.int64).tobytes())
+        h.update(np.ascontiguousarray(self.group_total, dtype=np.float64).tobytes())
+        return h.hexdigest()
 
     # ------------------------------------------------------------------ reporting
     def to_dict(self) -> dict[str, Any]:
@@ -525,26 +541,33 @@ class BalancePlan:
         >>> d["counts_after"], d["n_duplicates"]
         ({'a': 2, 'b': 1}, 1)
         """
+        coverage = self.coverage_epochs
         return _jsonable({
             "method": self.method, "status": self.status.value, "message": self.message,
-            "count": self.count, "seed": self.seed,
+            "count": self.count, "seed": self.seed, "rounding": self.rounding,
             "objective": self.objective, "lower_bound": self.lower_bound, "gap": self.gap,
             "solve_seconds": self.solve_seconds, "n_samples": self.n_samples,
             "epoch_size": self.epoch_size, "n_duplicates": self.n_duplicates,
             "n_removed": self.n_removed,
+            "coverage_epochs": None if math.isinf(coverage) else int(coverage),
+            "expected_cv": self.cv(),
             "counts_before": {k: int(v) for k, v in self.counts_before.items()},
             "counts_after": {k: int(v) for k, v in self.counts_after.items()},
+            "expected_totals": {k: float(v) for k, v in self.expected_totals.items()},
+            "digest": self.digest,
             "options": self.options, "details": self.details,
         })
 
-    def summary(self, max_classes: int = 40) -> str:
-        """A readable before/after table per class, then sizes, costs and solver results.
+    def summary(self, max_classes: int = 40, n_epochs: int = 5) -> str:
+        """A readable before/after table per class, then sizes, balance per epoch and results.
 
         Parameters
         ----------
         max_classes : int, default=40
             With more classes, only the ``max_classes // 2`` largest and smallest (by
             original total) are listed.
+        n_epochs : int, default=5
+            Epochs whose balance (CV of the balanced classes' totals) and coverage are listed.
 
         Returns
         -------
@@ -554,12 +577,14 @@ class BalancePlan:
         --------
         >>> import curate
         >>> t = curate.LabelTable.from_labels([["a"], ["a"], ["b"]])
-        >>> print(BalancePlan.from_multiplicity(t, [1, 0, 2]).summary())
+        >>> print(BalancePlan.from_multiplicity(t, [1, 0, 2]).summary(n_epochs=2))
         class  before  after  change
         a           2      1  -50.0%
         b           1      2 +100.0%
         <BLANKLINE>
-        samples 3 -> epoch size 3 (1 duplicates, 1 removed)
+        samples 3 -> epoch size 3 (1 duplicates, 1 sitting out in epoch 0)
+        coverage: not guaranteed (some samples are never drawn)
+        CV of class totals: before 0.333, expected 0.333; epochs 0-1: 0.333 0.333
         method custom, status heuristic
         """
         before, after = self.counts_before, self.counts_after
@@ -578,8 +603,18 @@ class BalancePlan:
         if len(before) > len(frame):
             lines.append(f"... {len(before) - len(frame)} more classes (see to_dict())")
         lines += ["", f"samples {self.n_samples} -> epoch size {self.epoch_size} "
-                      f"({self.n_duplicates} duplicates, {self.n_removed} removed)",
-                  f"method {self.method}, status {self.status.value}"]
+                      f"({self.n_duplicates} duplicates, {self.n_removed} sitting out in epoch 0)"]
+        coverage = self.coverage_epochs
+        if math.isinf(coverage):
+            lines.append("coverage: not guaranteed (some samples are never drawn)")
+        else:
+            lines.append(f"coverage: every sample is drawn at least once in every {coverage} "
+                         "consecutive epochs")
+        stats = self.epoch_stats(n_epochs)
+        per_epoch = " ".join(f"{v:.3f}" for v in stats["cv"])
+        lines.append(f"CV of class totals: before {self.cv(np.ones(self.n_samples)):.3f}, "
+                     f"expected {self.cv():.3f}; epochs 0-{n_epochs - 1}: {per_epoch}")
+        lines.append(f"method {self.method}, status {self.status.value}")
         if self.objective is not None:
             bound = "n/a" if self.lower_bound is None else f"{self.lower_bound:.6g}"
             gap = "n/a" if self.gap is None else f"{self.gap:.3%}"
@@ -590,7 +625,6 @@ class BalancePlan:
             lines.append(self.message)
         return "\n".join(lines)
 
-    # ------------------------------------------------------------------ persistence
     def to_manifest(self, epoch: int = 0) -> pd.DataFrame:
         """One row per sample: ``sample_id``, ``index`` (row position) and ``multiplicity``.
 
@@ -649,29 +683,13 @@ class BalancePlan:
         return pd.DataFrame({"sample_id": self.table.sample_ids[idx], "index": idx,
                              "labels": [rows[i] for i in idx]})
 
-    def _metadata(self) -> dict[str, Any]:
-        return _jsonable({
-            "format_version": _FORMAT_VERSION,
-            "classes": list(self.table.classes), "background": self.table.background,
-            "level": self.table.level, "input_checksum": label_checksum(self.table),
-            "count": self.count, "seed": self.seed, "method": self.method,
-            "status": self.status.value, "message": self.message, "objective": self.objective,
-            "lower_bound": self.lower_bound, "gap": self.gap, "solve_seconds": self.solve_seconds,
-            "options": self.options, "details": self.details,
-            "counts_before": {k: int(v) for k, v in self.counts_before.items()},
-            "counts_after": {k: int(v) for k, v in self.counts_after.items()},
-            "epoch_size": self.epoch_size, "n_duplicates": self.n_duplicates,
-            "n_removed": self.n_removed,
-        })
-
+    # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the manifest parquet (plus ``<path>.json`` metadata), atomically.
+        """Write the plan as one parquet file (manifest columns + metadata), atomically.
 
-        The parquet holds ``sample_id``, ``index``, ``multiplicity`` (epoch 0), the plan's
-        ``group`` and ``group_total`` and the labels (``label_index``/``label_count`` lists),
-        so :meth:`load` rebuilds the plan, and its redraws, without the original table. The
-        metadata (options, counts before/after, objective, bound, gap, status, input checksum)
-        is stored in the parquet key-value metadata and, for people, in ``<path>.json``.
+        The file holds ``sample_id``, ``index``, ``multiplicity`` (epoch 0), the plan's
+        ``group`` and ``group_total``, the labels and, in its key-value metadata, the options,
+        counts, objective, bound, gap, status and checksums; :meth:`load` verifies them.
 
         Parameters
         ----------
@@ -693,40 +711,13 @@ class BalancePlan:
         ...     BalancePlan.load(path).multiplicity.tolist()
         [2, 1]
         """
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        from curate.balance._persist import save_plan
 
-        path = Path(path)
-        m = self.table.matrix
-        offsets = pa.array(m.indptr.astype(np.int64), type=pa.int64())
-        frame = self.to_manifest()
-        ids = frame["sample_id"].to_numpy()
-        if ids.dtype == object:
-            ids = np.asarray([str(v) for v in ids], dtype=object)
-        columns = {
-            "sample_id": pa.array(ids),
-            "index": pa.array(frame["index"].to_numpy()),
-            "multiplicity": pa.array(frame["multiplicity"].to_numpy()),
-            "group": pa.array(self.group),
-            "group_total": pa.array(self.group_total[self.group]),
-            "label_index": pa.LargeListArray.from_arrays(
-                offsets, pa.array(m.indices.astype(np.int32))),
-            "label_count": pa.LargeListArray.from_arrays(
-                offsets, pa.array(m.data.astype(np.int64))),
-        }
-        if self.rotation_groups is not None:
-            columns["rotation"] = pa.array(self.rotation_groups)
-        table = pa.table(columns)
-        meta = self._metadata()
-        table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
-        atomic_write(path, lambda tmp: pq.write_table(table, tmp))
-        sidecar = path.with_name(path.name + ".json")
-        atomic_write(sidecar, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2)))
-        return path
+        return save_plan(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], table: LabelTable | None = None) -> BalancePlan:
-        """Rebuild a plan written by :meth:`save`; it redraws every epoch identically.
+        """Rebuild and verify a plan written by :meth:`save`; it redraws every epoch identically.
 
         Parameters
         ----------
@@ -740,6 +731,12 @@ class BalancePlan:
         -------
         BalancePlan
 
+        Raises
+        ------
+        ValueError
+            When the file is not a curate plan, or any stored array or field disagrees with
+            its checksum (a damaged or edited file).
+
         Examples
         --------
         >>> import curate, tempfile, os
@@ -750,56 +747,9 @@ class BalancePlan:
         >>> [back.draw(e).tolist() == plan.draw(e).tolist() for e in range(3)]
         [True, True, True]
         """
-        import pyarrow.parquet as pq
+        from curate.balance._persist import load_plan
 
-        try:
-            stored = pq.read_table(path)
-        except (OSError, ValueError) as exc:
-            if not Path(path).exists():
-                raise FileNotFoundError(f"no manifest at {str(path)!r}") from exc
-            raise CurateValueError(
-                f"{str(path)!r} is not a readable manifest parquet: {exc}"
-            ) from exc
-        raw = (stored.schema.metadata or {}).get(_META_KEY)
-        if raw is None:
-            raise CurateValueError(
-                f"{str(path)!r} has no curate plan metadata; write manifests with "
-                "BalancePlan.save or `curate resample`"
-            )
-        meta = json.loads(raw)
-        n = stored.num_rows
-        group = stored.column("group").to_numpy()
-        per_row_total = stored.column("group_total").to_numpy()
-        n_groups = int(group.max()) + 1 if n else 0
-        totals = np.zeros(n_groups, dtype=np.float64)
-        totals[group] = per_row_total
-        if table is None:
-            table = cls._stored_table(stored, meta)
-        elif label_checksum(table) != meta["input_checksum"]:
-            raise CurateValueError(
-                f"table does not match the labels the manifest {str(path)!r} was made from "
-                "(checksum differs); pass the same table, or table=None to use the stored labels"
-            )
-        return cls(
-            table, group, totals, count=meta["count"], seed=int(meta["seed"]),
-            method=meta["method"], status=PlanStatus(meta["status"]), message=meta["message"],
-            objective=meta["objective"], lower_bound=meta["lower_bound"], gap=meta["gap"],
-            solve_seconds=meta["solve_seconds"], options=meta["options"],
-            details=meta["details"],
-            rotation=(stored.column("rotation").to_numpy()
-                      if "rotation" in stored.column_names else None),
-        )
-
-    @staticmethod
-    def _stored_table(stored: Any, meta: dict[str, Any]) -> LabelTable:
-        idx_col = stored.column("label_index").combine_chunks()
-        cnt_col = stored.column("label_count").combine_chunks()
-        indptr = idx_col.offsets.to_numpy()
-        indices = idx_col.values.to_numpy()
-        data = cnt_col.values.to_numpy()
-        m = sp.csr_matrix((data, indices, indptr), shape=(stored.num_rows, len(meta["classes"])))
-        return LabelTable(m, meta["classes"], sample_ids=stored.column("sample_id").to_numpy(),
-                          background=meta["background"], level=meta["level"])
+        return load_plan(cls, path, table)
 
     def __repr__(self) -> str:
         return (
@@ -807,32 +757,3 @@ class BalancePlan:
             f"n_samples={self.n_samples}, epoch_size={self.epoch_size}, "
             f"duplicates={self.n_duplicates}, removed={self.n_removed})"
         )
-
-
-def manifest_indices(path: str | os.PathLike[str], epoch: int = 0, *,
-                     shuffle: bool = False) -> np.ndarray:
-    """Flat row indices of a saved manifest for ``epoch`` (each repeated per multiplicity).
-
-    Parameters
-    ----------
-    path : str or path-like
-        A manifest written by :meth:`BalancePlan.save` or ``curate resample``.
-    epoch : int, default=0
-        Epoch to draw.
-    shuffle : bool, default=False
-        Permute the indices (seeded by the plan's seed and ``epoch``).
-
-    Returns
-    -------
-    ndarray of int64
-
-    Examples
-    --------
-    >>> import curate, tempfile, os
-    >>> t = curate.LabelTable.from_labels([["a"], ["b"]])
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     path = BalancePlan.from_multiplicity(t, [0, 2]).save(os.path.join(d, "m.parquet"))
-    ...     manifest_indices(path).tolist()
-    [1, 1]
-    """
-    return BalancePlan.load(path).indices(epoch, shuffle=shuffle)

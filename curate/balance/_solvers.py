@@ -1,25 +1,27 @@
 """Solver backends behind one small curate-owned interface.
 
-``solve(problem, *, solver, time_limit, mip_gap, seed)`` returns a :class:`SolveResult` with
-integer group totals, a status from :class:`~curate.balance.PlanStatus`, the objective, a lower
-bound and the gap. Backends:
+``solve(problem, *, solver, time_limit, mip_gap, seed, integral)`` returns a
+:class:`SolveResult` with group totals, a status from :class:`~curate.balance.PlanStatus`, the
+objective, a lower bound and the gap. Backends:
 
-``"lp"``
-    The LP relaxation as scipy sparse matrices, solved by HiGHS (sifting over signature
-    columns from :data:`SIFT_MIN_GROUPS` groups on), then
-    rounded toward the identity, repaired to the size/budget/floor constraints and improved by
-    a greedy 1-opt pass. The LP optimum is a certified lower bound.
+``"lp"`` / ``"auto"``
+    The LP as scipy sparse matrices, solved by HiGHS's serial dual simplex on one thread
+    (sifting over signature columns from :data:`SIFT_MIN_GROUPS` groups on). Expected plans
+    (``integral=False``) are the LP optimum itself, so their gap is the solver tolerance.
+    Integral plans (a permanent subset) are rounded toward the identity, repaired to the
+    size/budget/floor constraints and improved by a greedy 1-opt pass; the LP optimum is a
+    certified lower bound.
 ``"cbc"`` / ``"highs"``
-    The exact MIP through PuLP with CBC (bundled) or HiGHS (``highspy``).
-``"auto"``
-    ``"lp"`` first; when its certified gap exceeds ``mip_gap`` and the model is small
-    (at most :data:`EXACT_MAX_GROUPS` groups), the MIP (CBC) is run too, for at most
-    :data:`AUTO_MIP_SECONDS` seconds, and the better plan is kept. Stopping at that cap is
-    not a time-out (no warning): the plan keeps the LP's certified gap.
+    The exact MIP through PuLP with CBC (bundled) or HiGHS (``highspy``); integral plans only.
 
-The LP itself goes through ``highspy`` directly when it is importable (one model; sifting
-adds the priced columns with ``addCols`` and re-solves warm with the dual simplex), else
-through :func:`scipy.optimize.linprog` (HiGHS IPM, re-solved from scratch each sifting round).
+Nothing here depends on wall-clock time except the optional ``time_limit``, an abort guard:
+it is checked between sifting rounds (the first round always completes), and a plan stopped by
+it carries ``PlanStatus.TIME_LIMIT``, the best solution so far and a valid Lagrangian bound.
+Every round's solution is feasible, so a time limit never yields the identity plan.
+
+The LP goes through ``highspy`` directly when it is importable (one model; sifting adds the
+priced columns with ``addCols`` and re-solves warm), else through
+:func:`scipy.optimize.linprog` (HiGHS IPM, re-solved from scratch each sifting round).
 """
 
 from __future__ import annotations
@@ -39,10 +41,8 @@ from curate.balance._formulation import LinearModel, Problem, build_model, evalu
 from curate.balance._plan import PlanStatus
 from curate.exceptions import InfeasibleError, SolverError, SolverTimeLimitWarning
 
-__all__ = ["EXACT_MAX_GROUPS", "SIFT_MIN_GROUPS", "SolveResult", "available_solvers", "solve"]
+__all__ = ["SIFT_MIN_GROUPS", "SolveResult", "available_solvers", "solve"]
 
-#: ``solver="auto"`` runs the exact MIP only up to this many groups.
-EXACT_MAX_GROUPS = 2000
 #: The LP path uses sifting (column generation) from this many groups on.
 SIFT_MIN_GROUPS = 5_000
 #: The same for the scipy fallback, which cannot warm-start a sifting round.
@@ -54,9 +54,6 @@ USE_HIGHSPY = True
 HIGHS_OPTIONS: dict[str, Any] = {}
 #: Columns added per sifting round (``None``: ``max(5000, 40 · n_classes)``).
 SIFT_BATCH: int | None = None
-#: Under ``solver="auto"`` the exact MIP phase gets at most this many seconds.
-AUTO_MIP_SECONDS = 3.0
-
 
 @dataclass
 class SolveResult:
@@ -111,7 +108,7 @@ def _linprog(model: LinearModel, cols: np.ndarray | None, time_limit: float) -> 
         return linprog(
             cost, A_ub=a_ub if a_ub.shape[0] else None, b_ub=model.b_ub if a_ub.shape[0] else None,
             A_eq=a_eq, b_eq=model.b_eq, bounds=bounds, method="highs-ipm",
-            options={"time_limit": max(float(time_limit), 0.01), "presolve": True},
+            options={"time_limit": min(max(float(time_limit), 0.01), 1e7), "presolve": True},
         )
     except (ValueError, MemoryError) as exc:  # pragma: no cover - scipy input errors
         raise SolverError(f"the LP solver failed: {exc}") from exc
@@ -122,6 +119,8 @@ def _initial_groups(problem: Problem, per_class: int = 8, largest: int = 2000) -
     v = sp.csc_matrix(problem.vectors, dtype=np.float64)
     row_sum = np.asarray(problem.vectors.sum(axis=1), dtype=np.float64).ravel()
     chosen = [np.argsort(-problem.sizes, kind="stable")[:largest]]
+    if problem.r_min is not None:  # pinned groups must be in the LP (0 breaks their bound)
+        chosen.append(np.flatnonzero(problem.r_min > 0))
     for k in range(v.shape[1]):
         rows = v.indices[v.indptr[k]: v.indptr[k + 1]]
         if rows.size:
@@ -165,27 +164,50 @@ def _sift(model: LinearModel, problem: Problem, deadline: float) -> tuple[Any, n
 
 @dataclass
 class _LPResult:
-    """The few fields of scipy's ``OptimizeResult`` the driver reads (0 optimal, 1 time
-    limit, 2 infeasible, 4 other)."""
+    """What the LP driver returns (status 0 optimal, 1 stopped by the time limit with the last
+    round's feasible solution, 2 infeasible, 4 other)."""
 
     status: int
     message: str
     fun: float | None = None
     x: np.ndarray | None = None
+    bound: float | None = None
 
 
-def _highs_lp(model: LinearModel, problem: Problem, deadline: float) -> tuple[Any, np.ndarray, int]:
+def _highs(highspy: Any) -> Any:
+    """A quiet, deterministic HiGHS instance: serial dual simplex on one thread.
+
+    Measured on the 10^6 x 1000 sifting LP (docs/balancer.md): the serial dual simplex is as
+    fast as the parallel one on a quiet 2-core machine and 4-10x faster when another process
+    keeps a core busy, and one thread makes the pivots independent of the machine's load.
+    """
+    # the bare core class: highspy.Highs() prints a banner on stdout when it starts its
+    # Python callbacks, which curate does not use
+    h = getattr(highspy, "_Highs", highspy.Highs)()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("simplex_strategy", 1)
+    for name, value in HIGHS_OPTIONS.items():
+        h.setOptionValue(name, value)
+    return h
+
+
+def _highs_lp(model: LinearModel, problem: Problem, deadline: float) -> _LPResult:
     """The LP through ``highspy`` with sifting: one model, columns added, warm re-solves.
 
     Small models (fewer than :data:`SIFT_MIN_GROUPS` groups) start with every column; larger
     ones with a working set (:func:`_initial_groups`). After each solve every group column
     is priced with one sparse mat-vec of the row duals; the most negative reduced costs are
     added with ``addCols`` and HiGHS re-solves from its previous basis. The costs are scaled
-    by ``max(N, S)`` so that HiGHS's absolute tolerances fit them.
+    by ``max(N, S)`` so that HiGHS's absolute tolerances fit them. Every round's solution,
+    with the columns outside the working set at zero, is feasible for the full LP, and
+    ``objective + Σ min(reduced cost, 0) · upper bound`` over the columns outside is a valid
+    lower bound (Lagrangian); on a time limit the last round's solution and that bound are
+    returned.
     """
     import highspy
 
-    g = model.n_groups
     a_all = sp.vstack([model.a_eq, model.a_ub], format="csc")
     a_all.sort_indices()
     inf = highspy.kHighsInf
@@ -195,20 +217,11 @@ def _highs_lp(model: LinearModel, problem: Problem, deadline: float) -> tuple[An
     cost = model.cost * factor
     ub = np.where(np.isinf(model.ub), inf, model.ub)
     lb = model.lb
-    sifting = g >= SIFT_MIN_GROUPS
+    sifting = model.n_groups >= SIFT_MIN_GROUPS
     cols = (model.columns(_initial_groups(problem), lazy=True) if sifting
             else np.arange(len(cost)))
     sub = a_all[:, cols]
-    # the bare core class: highspy.Highs() prints a banner on stdout when it starts its
-    # Python callbacks, which curate does not use
-    h = getattr(highspy, "_Highs", highspy.Highs)()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("random_seed", 0)
-    if sifting:
-        # HiGHS's parallel dual simplex (SIP): ~30 % faster on the 10^6 x 1000 LP on 2 cores
-        h.setOptionValue("simplex_strategy", 2)
-    for name, value in HIGHS_OPTIONS.items():
-        h.setOptionValue(name, value)
+    h = _highs(highspy)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = len(cols), a_all.shape[0]
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost[cols], lb[cols], ub[cols]
@@ -225,15 +238,13 @@ def _highs_lp(model: LinearModel, problem: Problem, deadline: float) -> tuple[An
     a_t = a_all.T.tocsr()
     movable = ub > lb
     batch = SIFT_BATCH or max(5000, 40 * model.n_balanced)
+    last: _LPResult | None = None
     rounds = 0
     while True:
         rounds += 1
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            return _LPResult(1, "Time limit reached"), np.zeros(0), rounds
-        # HiGHS compares its time_limit with the run clock of this instance, which may keep
-        # counting across warm re-solves: give it the clock so far plus what is left
-        h.setOptionValue("time_limit", float(h.getRunTime() + remaining))
+        if last is not None and time.perf_counter() >= deadline:
+            last.status, last.message = 1, f"time_limit reached after {rounds - 1} sifting rounds"
+            return last
         h.run()
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
@@ -243,25 +254,25 @@ def _highs_lp(model: LinearModel, problem: Problem, deadline: float) -> tuple[An
                 cols = np.concatenate([cols, add])
                 in_lp[add] = True
                 continue
-            return _LPResult(2, "The LP is infeasible"), np.zeros(0), rounds
-        if status == highspy.HighsModelStatus.kTimeLimit:
-            return _LPResult(1, "Time limit reached"), np.zeros(0), rounds
+            return _LPResult(2, "The LP is infeasible")
         if status != highspy.HighsModelStatus.kOptimal:  # pragma: no cover - numerics
-            return _LPResult(4, f"HiGHS: {h.modelStatusToString(status)}"), np.zeros(0), rounds
+            raise SolverError(f"HiGHS stopped on the balancing LP: {h.modelStatusToString(status)}")
         sol = h.getSolution()
+        x = np.zeros(len(cost))
+        x[cols] = np.asarray(sol.col_value, dtype=np.float64)
+        obj = h.getInfo().objective_function_value
         if not sifting:
-            x = np.asarray(sol.col_value, dtype=np.float64)
-            return _LPResult(0, "optimal", h.getInfo().objective_function_value / factor, x), \
-                x, rounds
+            return _LPResult(0, "optimal", obj / factor, x, obj / factor)
         duals = np.asarray(sol.row_dual, dtype=np.float64)
         reduced = cost - a_t @ duals
         tol = 1e-9 * max(float(np.abs(cost).max()), 1.0)
-        bad = np.flatnonzero((reduced < -tol) & movable & ~in_lp)
+        candidates = (reduced < -tol) & movable & ~in_lp
+        bad = np.flatnonzero(candidates)
         if bad.size == 0:
-            x = np.zeros(len(cost))
-            x[cols] = np.asarray(sol.col_value, dtype=np.float64)
-            obj = h.getInfo().objective_function_value / factor
-            return _LPResult(0, "optimal", obj, x), x, rounds
+            return _LPResult(0, f"optimal after {rounds} sifting rounds", obj / factor, x,
+                             obj / factor)
+        bound = obj + float((reduced[bad] * ub[bad]).sum())
+        last = _LPResult(0, "", obj / factor, x, bound / factor)
         add = bad[np.argsort(reduced[bad], kind="stable")[:batch]]
         _add_columns(h, a_all, cost, lb, ub, add)
         cols = np.concatenate([cols, add])
@@ -280,20 +291,19 @@ def _add_columns(h: Any, a_all: sp.csc_matrix, cost: np.ndarray, lb: np.ndarray,
         raise SolverError("HiGHS rejected the priced columns (addCols failed)")
 
 
-def _solve_lp(
-    model: LinearModel, problem: Problem, time_limit: float
-) -> tuple[Any, np.ndarray, int]:
-    deadline = time.perf_counter() + time_limit
+def _solve_lp(model: LinearModel, problem: Problem, deadline: float) -> _LPResult:
     if _has_highspy():
         return _highs_lp(model, problem, deadline)
     if model.n_groups >= SCIPY_SIFT_MIN_GROUPS:
-        res, x, rounds = _sift(model, problem, deadline)
+        res, x, _ = _sift(model, problem, deadline)
         if res.status == 0:
-            return res, x, rounds
-        if res.status == 1:  # time limit
-            return res, x, rounds
-    res = _linprog(model, None, deadline - time.perf_counter())
-    return res, (res.x if res.status == 0 else np.zeros(0)), 0
+            return _LPResult(0, "optimal", float(res.fun), x, float(res.fun))
+    res = _linprog(model, None, max(deadline - time.perf_counter(), 1.0))
+    if res.status == 2:
+        return _LPResult(2, "The LP is infeasible")
+    if res.status != 0:  # pragma: no cover - scipy numerics or its own time limit
+        raise SolverError(f"the LP solver stopped without a solution: {res.message}")
+    return _LPResult(0, "optimal", float(res.fun), res.x, float(res.fun))
 
 
 def _has_highspy() -> bool:
@@ -458,11 +468,12 @@ def _solve_pulp_quiet(model: LinearModel, problem: Problem, backend: str, time_l
                  for j, v in zip(mat.indices[lo:hi], mat.data[lo:hi], strict=True)]
             )
             prob += (expr == float(rhs[r])) if sense == "eq" else (expr <= float(rhs[r]))
+    limit = None if math.isinf(time_limit) else max(time_limit, 1.0)
     if backend == "cbc":
-        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=max(time_limit, 1.0), gapRel=mip_gap,
+        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=limit, gapRel=mip_gap, threads=1,
                                    options=[f"randomSeed {seed + 1}", f"randomCbcSeed {seed + 1}"])
     else:
-        solver = pulp.HiGHS(msg=False, timeLimit=max(time_limit, 0.01), gapRel=mip_gap,
+        solver = pulp.HiGHS(msg=False, timeLimit=limit, gapRel=mip_gap, threads=1,
                             random_seed=int(seed))
     try:
         prob.solve(solver)
@@ -481,9 +492,28 @@ def _solve_pulp_quiet(model: LinearModel, problem: Problem, backend: str, time_l
 
 
 # ---------------------------------------------------------------------------------- driver
-def solve(problem: Problem, *, solver: str = "auto", time_limit: float = 60.0,
-          mip_gap: float = 1e-3, seed: int = 0) -> SolveResult:
+def solve(problem: Problem, *, solver: str = "auto", time_limit: float | None = None,
+          mip_gap: float = 1e-3, seed: int = 0, integral: bool = False) -> SolveResult:
     """Solve ``problem`` with one backend (see the module docstring).
+
+    Parameters
+    ----------
+    problem : Problem
+        The canonical problem.
+    solver : {"auto", "lp", "cbc", "highs"}, default="auto"
+        ``"cbc"``/``"highs"`` need ``integral=True``.
+    time_limit : float or None, default=None
+        Abort guard in seconds (``None``: none).
+    mip_gap : float, default=1e-3
+        Relative gap at which a plan counts as optimal (and the MIP stops).
+    seed : int, default=0
+        Seeds the MIP solvers.
+    integral : bool, default=False
+        Integer group totals (a permanent subset) instead of expected copies.
+
+    Returns
+    -------
+    SolveResult
 
     Raises
     ------
@@ -496,91 +526,74 @@ def solve(problem: Problem, *, solver: str = "auto", time_limit: float = 60.0,
     >>> from curate.balance._formulation import Problem
     >>> p = Problem(sp.csr_matrix([[1, 0], [0, 1]]), np.array([3, 1]), np.array([3, 1]),
     ...             np.array([6, 2]), np.zeros(2), 4, 4, np.inf, np.inf, 0.1, 0.1)
-    >>> solve(p).y.tolist()
+    >>> solve(p, integral=True).y.tolist()
     [2.0, 2.0]
     """
     start = time.perf_counter()
+    limit = math.inf if time_limit is None else float(time_limit)
     timings: dict[str, float] = {}
     model = build_model(problem)
     timings["build"] = time.perf_counter() - start
     t0 = time.perf_counter()
-    res, x, rounds = _solve_lp(model, problem, time_limit)
+    res = _solve_lp(model, problem, start + limit)
     timings["solve"] = time.perf_counter() - t0
-    info: dict[str, Any] = {"lp_status": int(res.status), "sifting_rounds": rounds,
-                            "n_groups": problem.n_groups, "n_balanced": problem.n_balanced}
+    info: dict[str, Any] = {"lp_status": int(res.status), "n_groups": problem.n_groups,
+                            "n_balanced": problem.n_balanced}
     if res.status == 2:
         raise InfeasibleError("the options admit no plan (the LP relaxation is infeasible)")
-    identity = problem.sizes.astype(np.float64)
-    if res.status != 0:
-        return _fallback(problem, identity, res, timings, info, start)
-    lower = float(res.fun)
-    t0 = time.perf_counter()
-    y = round_solution(problem, model.group_totals(x, problem.sizes))
-    timings["round"] = time.perf_counter() - t0
+    assert res.x is not None and res.bound is not None  # statuses 0 and 1 carry both
+    stopped = res.status == 1
+    lower = float(res.bound)
+    y_lp = model.group_totals(res.x, problem.sizes)
     used = "lp"
-    status_note = ""
-    result_obj = evaluate(problem, y)["objective"]
-    gap = max(result_obj - lower, 0.0) / max(abs(result_obj), 1e-9)
-    want_mip = solver in ("cbc", "highs") or (
-        solver == "auto" and gap > mip_gap and problem.n_groups <= EXACT_MAX_GROUPS)
-    timed_out = False
-    mip_proved = False
-    if want_mip:
-        backend = solver if solver in ("cbc", "highs") else "cbc"
-        remaining = time_limit - (time.perf_counter() - start)
-        # under "auto" the LP plan is already certified: the MIP only polishes it, briefly
-        capped = solver == "auto" and remaining > AUTO_MIP_SECONDS
-        budget = AUTO_MIP_SECONDS if capped else remaining
+    if not integral:
+        y = np.clip(y_lp, problem.y_lo, problem.y_hi)
+    else:
         t0 = time.perf_counter()
-        y_mip, sol_status, bound = _solve_pulp(model, problem, backend, budget, mip_gap, seed)
-        timings["mip"] = time.perf_counter() - t0
-        info["mip_status"] = sol_status
-        if bound is not None and math.isfinite(bound):
-            lower = max(lower, bound)
-        if y_mip is not None and violation(problem, y_mip) <= 1e-6:
-            mip_obj = evaluate(problem, y_mip)["objective"]
-            if mip_obj <= result_obj + 1e-12 or violation(problem, y) > 1e-6:
-                y, result_obj, used = y_mip, mip_obj, backend
-            mip_proved = sol_status == 1
-        info["mip_seconds_cap"] = budget
-        timed_out = not mip_proved and not capped
-        if not mip_proved and capped:
-            status_note = (f"the {backend} MIP stopped at its {budget:g}s cap under "
-                           "solver='auto'; ")
-        if timed_out:
-            status_note = f"the {backend} MIP stopped at time_limit={time_limit:g}s; "
-    if violation(problem, y) > 1e-6:
-        return _fallback(problem, identity, res, timings, info, start,
-                         reason="rounding could not satisfy every constraint")
+        y = round_solution(problem, y_lp)
+        timings["round"] = time.perf_counter() - t0
+        if solver in ("cbc", "highs"):
+            remaining = limit - (time.perf_counter() - start)
+            t0 = time.perf_counter()
+            y_mip, sol_status, bound = _solve_pulp(model, problem, solver, remaining, mip_gap,
+                                                   seed)
+            timings["mip"] = time.perf_counter() - t0
+            info["mip_status"] = sol_status
+            if bound is not None and math.isfinite(bound):
+                lower = max(lower, bound)
+            if y_mip is not None and violation(problem, y_mip) <= 1e-6:
+                if (evaluate(problem, y_mip)["objective"]
+                        <= evaluate(problem, y)["objective"] + 1e-12
+                        or violation(problem, y) > 1e-6):
+                    y, used = y_mip, solver
+                if sol_status != 1:
+                    stopped = True
+            else:
+                stopped = True
+        if violation(problem, y) > 1e-6:
+            raise InfeasibleError(
+                "rounding found no integer plan that meets every constraint (the LP relaxation "
+                "is feasible); relax the budgets or floors, or drop permanent=True")
     parts = evaluate(problem, y)
     objective = parts["objective"]
     gap = max(objective - lower, 0.0) / max(abs(objective), 1e-9)
-    if mip_proved and used != "lp":
+    if stopped:
+        status = PlanStatus.TIME_LIMIT
+    elif used != "lp" and info.get("mip_status") == 1:
         status = PlanStatus.OPTIMAL
-        lower = max(lower, objective - mip_gap * abs(objective)) if bound is None else lower
+        gap = min(gap, mip_gap)
+        lower = max(lower, objective - gap * abs(objective))
     else:
         status = PlanStatus.OPTIMAL if gap <= mip_gap else PlanStatus.FEASIBLE
     timings["total"] = time.perf_counter() - start
-    message = (f"{status_note}{used}: objective {objective:.6g}, LP bound {lower:.6g}, "
+    note = f"stopped by time_limit={time_limit:g}s ({res.message}); " if stopped else ""
+    message = (f"{note}{used}: objective {objective:.6g}, lower bound {lower:.6g}, "
                f"gap {gap:.3%}")
-    if timed_out:
+    if stopped:
         warnings.warn(
             f"The balancer hit time_limit={time_limit:g}s; returning the best plan found "
-            f"(gap {gap:.2%}). Raise time_limit, or use solver='lp' to skip the exact MIP.",
+            f"(gap {gap:.2%}), which depends on machine load. Use time_limit=None for a "
+            "deterministic plan.",
             SolverTimeLimitWarning, stacklevel=user_stacklevel(),
         )
     return SolveResult(y, status, objective, lower, message, used, parts, timings, info)
-
-
-def _fallback(problem: Problem, identity: np.ndarray, res: Any, timings: dict[str, float],
-              info: dict[str, Any], start: float, reason: str | None = None) -> SolveResult:
-    reason = reason or f"the LP solver stopped without a solution ({res.message})"
-    timings["total"] = time.perf_counter() - start
-    warnings.warn(
-        f"The balancer returned the identity plan: {reason}. Raise time_limit or relax the "
-        "options; filter SolverTimeLimitWarning to silence this.",
-        SolverTimeLimitWarning, stacklevel=user_stacklevel(),
-    )
-    parts = evaluate(problem, identity)
-    return SolveResult(identity, PlanStatus.FALLBACK, parts["objective"], None, reason, "none",
-                       parts, timings, info)

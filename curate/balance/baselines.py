@@ -6,9 +6,11 @@ can be compared with them on the same plan type and the same quality measures
 (:func:`curate.balance.plan_quality`, :func:`curate.balance.frontier`).
 
 =====================  =================================================================
-``repeat_factor``      LVIS / detectron2 ``RepeatFactorTrainingSampler`` (Gupta et al. 2019)
-``class_quota``        DataEval ``ClassBalance(method="interclass")``: equal images per class
-``inverse_frequency``  ``torch.utils.data.WeightedRandomSampler`` with 1/frequency weights
+``repeat_factor``      LVIS / detectron2 ``RepeatFactorTrainingSampler`` (Gupta et al. 2019);
+                       mmdet ``ClassBalancedDataset`` with ``rounding="ceil"``
+``class_quota``        DataEval ``ClassBalance(method="interclass")``: equal picks per class
+``inverse_frequency``  ``torch.utils.data.WeightedRandomSampler`` with 1/frequency weights,
+                       redrawn every epoch
 ``random_over``        imbalanced-learn ``RandomOverSampler`` (single-label only)
 ``random_under``       imbalanced-learn ``RandomUnderSampler`` (single-label only)
 =====================  =================================================================
@@ -23,9 +25,16 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from curate._validation import Interval, Options, check_param, data_error, validate_params
+from curate._validation import (
+    Bool,
+    Interval,
+    Options,
+    check_param,
+    data_error,
+    validate_params,
+)
 from curate.balance._plan import BalancePlan, PlanStatus
-from curate.exceptions import CurateTypeError
+from curate.exceptions import CurateTypeError, CurateValueError
 from curate.labels import LabelTable
 
 __all__ = [
@@ -70,14 +79,17 @@ def _foreground_presence(table: LabelTable, bg: int | None) -> sp.csr_matrix:
 
 
 # ---------------------------------------------------------------------- repeat factors
-def _repeat_factors(presence: sp.csr_matrix, threshold: float) -> np.ndarray:
-    """Per-sample LVIS repeat factors ``r_i = max(1, max_{c in i} sqrt(t / f_c))``."""
+def _repeat_factors(presence: sp.csr_matrix, threshold: float, sqrt: bool) -> np.ndarray:
+    """Per-sample repeat factors ``r_i = max(1, max_{c in i} r_c)``, ``r_c = (t / f_c)^(1/2 or 1)``.
+
+    ``f_c = s_c / N`` and ``t / f_c`` are computed in that order, as detectron2 and mmdet do,
+    so that ``ceil`` rounds the same floats as mmdet.
+    """
     n = presence.shape[0]
     support = np.asarray(presence.sum(axis=0), dtype=np.float64).ravel()
     freq = support / max(n, 1)
-    with np.errstate(divide="ignore"):
-        r_class = np.where(freq > 0, np.sqrt(threshold / np.where(freq > 0, freq, 1.0)), 1.0)
-    r_class = np.maximum(r_class, 1.0)
+    ratio = np.divide(threshold, freq, out=np.ones_like(freq), where=freq > 0)
+    r_class = np.maximum(np.sqrt(ratio) if sqrt else ratio, 1.0)
     scaled = presence.multiply(r_class[None, :]).tocsr()
     r_sample = np.asarray(scaled.max(axis=1).todense(), dtype=np.float64).ravel()
     return np.maximum(r_sample, 1.0)  # empty samples: 1 (detectron2's ``default=1.0``)
@@ -86,22 +98,34 @@ def _repeat_factors(presence: sp.csr_matrix, threshold: float) -> np.ndarray:
 @validate_params(
     {
         "threshold": [Interval(float, 0, 1, closed="right")],
+        "sqrt": [Bool()],
+        "rounding": [Options({"stochastic", "ceil"})],
         "count": _COUNT,
         "seed": _SEED,
     }
 )
 def repeat_factor(
-    table: LabelTable, threshold: float = 0.001, *, count: str = "samples", seed: int = 0
+    table: LabelTable,
+    threshold: float = 0.001,
+    *,
+    sqrt: bool = True,
+    rounding: str = "stochastic",
+    count: str = "samples",
+    seed: int = 0,
 ) -> BalancePlan:
     """Repeat-factor sampling of LVIS / detectron2 (``RepeatFactorTrainingSampler``).
 
     For each class ``c``, ``f_c`` is the fraction of samples holding ``c`` and
-    ``r_c = max(1, sqrt(t / f_c))``. Sample ``i`` gets ``r_i = max_{c in i} r_c`` expected
-    copies per epoch (``r_i = 1`` for a sample with no label). Samples are never removed.
-    The plan stores the fractional ``r_i``; :meth:`BalancePlan.draw` rounds them
-    stochastically per epoch (``floor(r_i) + Bernoulli(r_i - floor(r_i))``, seeded by
-    ``(seed, epoch)``), as detectron2 does, so the epoch length varies a little from epoch
-    to epoch and ``plan.multiplicity`` is the epoch-0 draw.
+    ``r_c = max(1, sqrt(t / f_c))`` (``max(1, t / f_c)`` with ``sqrt=False``). Sample ``i``
+    gets ``r_i = max_{c in i} r_c`` copies per epoch (``r_i = 1`` for a sample with no
+    label). Samples are never removed.
+
+    With ``rounding="stochastic"`` (detectron2) the plan stores the fractional ``r_i`` and
+    :meth:`BalancePlan.draw` rounds them anew every epoch, ``floor(r_i) +
+    Bernoulli(r_i - floor(r_i))`` seeded by ``(seed, epoch)``, so the epoch length varies a
+    little and ``plan.multiplicity`` is the epoch-0 draw. With ``rounding="ceil"``
+    (mmdet / mmengine ``ClassBalancedDataset``) every sample gets ``ceil(r_i)`` copies,
+    the same in every epoch.
 
     Parameters
     ----------
@@ -111,6 +135,12 @@ def repeat_factor(
         ``t`` in ``(0, 1]``: classes held by fewer than this fraction of samples are
         oversampled. LVIS uses 0.001; on data with few classes (VOC, single-label sets)
         only larger values (0.01 - 0.1) change anything.
+    sqrt : bool, default=True
+        ``r_c = max(1, sqrt(t / f_c))`` (LVIS); ``False``: ``r_c = max(1, t / f_c)``
+        (detectron2's ``repeat_factors_from_category_frequency(..., sqrt=False)``).
+    rounding : {"stochastic", "ceil"}, default="stochastic"
+        ``"stochastic"``: per-epoch stochastic rounding of ``r_i`` (detectron2);
+        ``"ceil"``: ``ceil(r_i)`` copies every epoch (mmdet).
     count : {"instances", "samples"}, default="samples"
         What the plan's class totals count (``plan.counts_after``, quality measures).
         The rule itself always uses ``f_c`` as a fraction of samples, as LVIS does.
@@ -120,8 +150,9 @@ def repeat_factor(
     Returns
     -------
     BalancePlan
-        ``method="repeat_factor"``, ``status=PlanStatus.HEURISTIC``; the per-sample
-        factors are in ``plan.group_total`` (one group per sample).
+        ``method="repeat_factor"``, ``status=PlanStatus.HEURISTIC``; the factors ``r_i``
+        are in ``plan.details["repeat_factors"]`` and, as the expected copies per epoch,
+        in ``plan.group_total`` (one group per sample; ``ceil(r_i)`` with ``"ceil"``).
 
     References
     ----------
@@ -136,28 +167,69 @@ def repeat_factor(
     >>> plan = repeat_factor(t, threshold=1.0)
     >>> plan.group_total.round(3).tolist()   # r_a = sqrt(1/0.75), r_b = sqrt(1/0.25)
     [1.155, 1.155, 1.155, 2.0]
+    >>> repeat_factor(t, threshold=1.0, sqrt=False).group_total.round(3).tolist()
+    [1.333, 1.333, 1.333, 4.0]
+    >>> repeat_factor(t, threshold=1.0, rounding="ceil").multiplicity.tolist()
+    [2, 2, 2, 2]
     """
     table = _check_table(table, "repeat_factor")
-    r = _repeat_factors(table.presence(), float(threshold))
+    r = _repeat_factors(table.presence(), float(threshold), bool(sqrt))
+    x = np.ceil(r) if rounding == "ceil" else r
+    rule = f"{'sqrt(t/f)' if sqrt else 't/f'}, t={threshold:g}, {rounding} rounding"
     return BalancePlan.from_multiplicity(
-        table, r, count=count, seed=seed, method="repeat_factor",
-        status=PlanStatus.HEURISTIC, message=f"repeat factors with threshold t={threshold:g}",
-        options={"threshold": float(threshold), "count": count, "seed": seed},
+        table, x, count=count, seed=seed, method="repeat_factor",
+        status=PlanStatus.HEURISTIC, message=f"repeat factors {rule}",
+        options={"threshold": float(threshold), "sqrt": bool(sqrt), "rounding": rounding,
+                 "count": count, "seed": seed},
+        details={"repeat_factors": r},
     )
 
 
 # ---------------------------------------------------------------------- class quota
-def _pick_evenly(members: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` picks from ``members``: each ``n // m`` times, ``n % m`` random ones once more."""
-    m = len(members)
-    reps, extra = divmod(n, m)
-    picks = np.repeat(members, reps)
-    return np.concatenate([picks, rng.choice(members, size=extra, replace=False)])
+def _classes_by_first_appearance(pres: sp.csc_matrix, keep: np.ndarray) -> np.ndarray:
+    """Columns in ``keep`` that occur, ordered by the first sample holding them (ties: column)."""
+    occurs = np.flatnonzero((np.diff(pres.indptr) > 0) & keep)
+    first = pres.indices[pres.indptr[occurs]]  # row indices are sorted within each column
+    return occurs[np.lexsort((occurs, first))]
+
+
+def _quota_scores(
+    members: np.ndarray, picks: np.ndarray, others: np.ndarray
+) -> np.ndarray:
+    """DataEval's candidate probabilities ``1 / (1 + repeats + 2 * other labels)``, normalised."""
+    score = 1.0 / (1.0 + picks[members] + 2.0 * others[members])
+    return score / score.sum()
+
+
+def _quota_picks(
+    pres: sp.csc_matrix,
+    order: np.ndarray,
+    quota: np.ndarray,
+    others: np.ndarray,
+    minimize_duplicates: bool,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Picks per sample: class by class, scored candidates, as DataEval's ``_inter_balance``."""
+    picks = np.zeros(pres.shape[0], dtype=np.int64)
+    for k, n in zip(order.tolist(), quota.tolist(), strict=True):
+        members = pres.indices[pres.indptr[k]:pres.indptr[k + 1]].astype(np.int64)
+        replace = len(members) < n
+        if replace and minimize_duplicates:
+            picks[members] += 1  # every member once, then the rest by score
+            p = _quota_scores(members, picks, others)
+            chosen = rng.choice(members, size=n - len(members), replace=True, p=p)
+        else:
+            p = _quota_scores(members, picks, others)
+            chosen = rng.choice(members, size=n, replace=replace, p=p, shuffle=False)
+        np.add.at(picks, chosen, 1)
+    return picks
 
 
 @validate_params(
     {
         "n_per_class": [Interval(int, 1, None), None],
+        "num_samples": [Interval(int, 1, None), None],
+        "minimize_duplicates": [Bool()],
         "count": _COUNT,
         "seed": _SEED,
     }
@@ -166,49 +238,66 @@ def class_quota(
     table: LabelTable,
     n_per_class: int | None = None,
     *,
+    num_samples: int | None = None,
+    minimize_duplicates: bool = False,
     background: str | None = None,
     count: str = "samples",
     seed: int = 0,
 ) -> BalancePlan:
-    """Equal number of picked samples per class, DataEval ``ClassBalance("interclass")`` style.
+    """Equal picks per class, following DataEval's ``ClassBalance(method="interclass")``.
 
-    Follows DataEval's interclass method (``dataeval.selection.ClassBalance``): every
-    non-background class that occurs gets the same quota of ``n_per_class`` picks, drawn
-    from the samples that hold it; a sample picked for several of its classes gets one
-    copy per pick. Without an explicit quota, DataEval spreads the dataset size over the
-    classes, so ``n_per_class = N // K`` (``K`` = classes that occur, background
-    excluded). Samples with no (non-background) class are never picked, as in DataEval
-    with ``num_empty=None``.
+    Reproduces DataEval 1.1.4's interclass selection (``dataeval.data.ClassBalance`` with
+    ``num_empty=None``); with the same seed and class order it returns DataEval's exact
+    selection (a test checks this against DataEval itself):
 
-    Within a class, picks are drawn without replacement while the class has enough
-    samples; otherwise every sample of the class is taken ``n // m`` times and
-    ``n % m`` of them, chosen at random, once more (DataEval's
-    ``minimize_duplicates=True`` intent: no sample repeated twice before all its peers
-    were repeated once). Unlike DataEval, picks are uniform within a class (DataEval
-    re-weights candidates by a score of earlier picks and other labels).
+    1. The non-background classes that occur are taken in order of first appearance (the
+       first sample holding them; ties in column order). ``num_samples`` picks (default
+       ``N``) are spread over these ``K`` classes: ``q, r = divmod(num_samples, K)``, and
+       the first ``r`` classes of a seeded permutation get ``q + 1``. ``n_per_class``
+       instead gives every class exactly that many picks.
+    2. Class by class, every sample holding the class is scored
+       ``1 / (1 + picks so far + 2 * other classes it holds)`` (background counts as an
+       other class), and the class's picks are drawn with probabilities proportional to
+       the scores: without replacement while the class has enough samples, with
+       replacement otherwise. Samples holding fewer other classes and picked less often so
+       far are preferred.
+    3. With ``minimize_duplicates=True`` a class with too few samples first takes each of
+       them once and draws only the remainder by score (DataEval's flag of the same name).
 
-    In single-label data every class ends with exactly ``n_per_class`` samples; in
-    multi-label data the class totals also include co-occurring picks, so they are not
-    equal (this is what the integer program fixes).
+    A sample picked ``m`` times gets ``m`` copies; samples with no label are never
+    picked. The selection is one seeded draw, the same in every epoch (DataEval selects
+    a subset once). In single-label data class totals differ by at most one; in
+    multi-label data co-occurring picks make them unequal, which is what
+    :class:`curate.InterClassBalancer` fixes.
 
     Parameters
     ----------
     table : LabelTable
         The labels to resample.
     n_per_class : int, default=None
-        Picks per class; ``None`` uses ``N // K``.
+        Picks for every class; ``None`` spreads ``num_samples`` as in step 1.
+    num_samples : int, default=None
+        Total picks (DataEval's ``num_samples``); ``None`` uses ``N``. Not together with
+        ``n_per_class``.
+    minimize_duplicates : bool, default=False
+        Take every sample of a too-small class once before drawing repeats.
     background : str, default=None
-        Class excluded from the quota; ``None`` uses ``table.background``.
+        Class excluded from the quota (DataEval's ``background_class``); ``None`` uses
+        ``table.background``.
     count : {"instances", "samples"}, default="samples"
         What the plan's class totals count.
     seed : int, default=0
-        Seeds which samples are picked.
+        Seeds the picks (DataEval's ``dataeval.config.set_seed``).
 
     Returns
     -------
     BalancePlan
-        ``method="class_quota"``; ``plan.details["picks"]`` maps class to picks
-        (all equal to ``n_per_class``).
+        ``method="class_quota"``; ``plan.details["picks"]`` maps class to its quota and
+        ``plan.details["class_order"]`` lists the classes in the order they were filled.
+
+    References
+    ----------
+    DataEval, ``dataeval.data.ClassBalance`` (ARiA, https://github.com/aria-ml/dataeval).
 
     Examples
     --------
@@ -216,29 +305,51 @@ def class_quota(
     >>> from curate.balance.baselines import class_quota
     >>> t = curate.LabelTable.from_array(["a"] * 6 + ["b"] * 2)
     >>> plan = class_quota(t, 4)
-    >>> plan.counts_after.tolist(), plan.n_removed, plan.n_duplicates
-    ([4, 4], 2, 2)
+    >>> plan.counts_after.tolist(), plan.epoch_size
+    ([4, 4], 8)
+    >>> x = class_quota(t, 4, minimize_duplicates=True).multiplicity
+    >>> bool(x[6] >= 1 and x[7] >= 1)   # both b samples are taken before any repeat
+    True
     """
     table = _check_table(table, "class_quota")
+    if n_per_class is not None and num_samples is not None:
+        raise CurateValueError(
+            f"class_quota takes n_per_class or num_samples, not both; got n_per_class="
+            f"{n_per_class} and num_samples={num_samples}. Pass one of them."
+        )
     bg = _background_column(table, background, "class_quota")
-    pres = _foreground_presence(table, bg).tocsc()
-    classes = [k for k in range(table.n_classes) if pres.indptr[k + 1] > pres.indptr[k]]
-    if not classes:
+    full = table.presence()
+    keep = np.ones(table.n_classes, dtype=bool)
+    if bg is not None:
+        keep[bg] = False
+    pres = full.tocsc()
+    pres.sort_indices()
+    order = _classes_by_first_appearance(pres, keep)
+    if not len(order):
         raise data_error("table", None, "has no non-background class that occurs",
                          "class_quota needs at least one labelled sample")
-    n = table.n_samples // len(classes) if n_per_class is None else int(n_per_class)
-    if n < 1:
-        raise data_error("table", None, f"has {table.n_samples} samples for {len(classes)} classes",
-                         "pass n_per_class explicitly")
+    labels_per_row = np.diff(full.indptr)
     rng = np.random.default_rng(seed)
-    picks = [_pick_evenly(pres.indices[pres.indptr[k]:pres.indptr[k + 1]], n, rng) for k in classes]
-    x = np.bincount(np.concatenate(picks), minlength=table.n_samples).astype(np.int64)
+    n_empty = int((labels_per_row == 0).sum())
+    if n_empty:  # DataEval draws its (here empty) share of unlabelled samples first
+        rng.permutation(n_empty)
+    if n_per_class is not None:
+        quota = np.full(len(order), int(n_per_class), dtype=np.int64)
+    else:
+        total = table.n_samples if num_samples is None else int(num_samples)
+        base, leftover = divmod(total, len(order))
+        lucky = rng.permutation(order)[:leftover]
+        quota = base + np.isin(order, lucky).astype(np.int64)
+    others = np.maximum(labels_per_row - 1, 0).astype(np.float64)
+    x = _quota_picks(pres, order, quota, others, bool(minimize_duplicates), rng)
+    names = [table.classes[k] for k in order.tolist()]
     return BalancePlan.from_multiplicity(
         table, x, count=count, seed=seed, method="class_quota", status=PlanStatus.HEURISTIC,
-        message=f"{n} picks for each of {len(classes)} classes",
-        options={"n_per_class": n_per_class, "background": background, "count": count,
-                 "seed": seed},
-        details={"picks": {table.classes[k]: n for k in classes}, "n_per_class": n},
+        message=f"{int(quota.sum())} picks over {len(order)} classes (DataEval interclass)",
+        options={"n_per_class": n_per_class, "num_samples": num_samples,
+                 "minimize_duplicates": bool(minimize_duplicates), "background": background,
+                 "count": count, "seed": seed},
+        details={"picks": dict(zip(names, quota.tolist(), strict=True)), "class_order": names},
     )
 
 
@@ -267,7 +378,7 @@ def _sample_weights(table: LabelTable, aggregation: str) -> np.ndarray:
 
 @validate_params(
     {
-        "num_samples": [Interval(int, 0, None), None],
+        "num_samples": [Interval(int, 1, None), None],
         "aggregation": [Options({"mean", "max"})],
         "count": _COUNT,
         "seed": _SEED,
@@ -281,15 +392,18 @@ def inverse_frequency(
     count: str = "samples",
     seed: int = 0,
 ) -> BalancePlan:
-    """Draw with replacement by inverse class frequency, ``WeightedRandomSampler`` style.
+    """Draw with replacement by inverse class frequency, as ``WeightedRandomSampler`` does.
 
     Sample ``i`` gets the weight ``w_i = agg_{c in i} 1 / s_c`` where ``s_c`` is the
     number of samples holding class ``c`` (background excluded) and ``agg`` is the mean
     (default) or the max over the sample's classes; samples with no class form one
-    pseudo-class of their own (weight ``1 / #empty``). ``num_samples`` indices are drawn
-    with replacement with probabilities ``w / sum(w)``; the plan holds the resulting
-    counts (one seeded multinomial draw), so it is the same every epoch. For single-label
-    data each class gets ``num_samples / K`` draws in expectation.
+    pseudo-class of their own (weight ``1 / #empty``). Every epoch draws ``num_samples``
+    indices anew, with replacement, with probabilities ``p = w / sum(w)`` (a multinomial
+    seeded by ``(seed, epoch)``), exactly what
+    ``WeightedRandomSampler(w, num_samples, replacement=True)`` does on each ``__iter__``:
+    the plan stores the expected copies ``num_samples * p`` with
+    ``rounding="multinomial"``, and ``plan.multiplicity`` is the epoch-0 draw. For
+    single-label data each class gets ``num_samples / K`` draws in expectation.
 
     Parameters
     ----------
@@ -302,12 +416,12 @@ def inverse_frequency(
     count : {"instances", "samples"}, default="samples"
         What the plan's class totals count.
     seed : int, default=0
-        Seeds the multinomial draw.
+        Seeds the draw of every epoch.
 
     Returns
     -------
     BalancePlan
-        ``method="inverse_frequency"``; ``plan.details["weights"]`` holds ``w / sum(w)``.
+        ``method="inverse_frequency"``; ``plan.details["weights"]`` holds ``p``.
 
     Examples
     --------
@@ -315,20 +429,23 @@ def inverse_frequency(
     >>> from curate.balance.baselines import inverse_frequency
     >>> t = curate.LabelTable.from_array(["a"] * 90 + ["b"] * 10)
     >>> plan = inverse_frequency(t, seed=0)
-    >>> plan.epoch_size, plan.details["weights"][[0, -1]].round(4).tolist()
-    (100, [0.0056, 0.05])
+    >>> plan.details["weights"][[0, -1]].round(4).tolist()
+    [0.0056, 0.05]
+    >>> [int(plan.draw(e).sum()) for e in range(3)]       # 100 draws every epoch
+    [100, 100, 100]
+    >>> bool((plan.draw(0) != plan.draw(1)).any())        # ... drawn anew
+    True
     """
     table = _check_table(table, "inverse_frequency")
+    if table.n_samples == 0:
+        raise data_error("table", None, "has no samples", "inverse_frequency needs samples")
     n_draw = table.n_samples if num_samples is None else int(num_samples)
     w = _sample_weights(table, aggregation)
-    if table.n_samples == 0 or w.sum() <= 0:
-        raise data_error("table", None, "has no samples", "inverse_frequency needs samples")
     p = w / w.sum()
-    x = np.random.default_rng(seed).multinomial(n_draw, p).astype(np.int64)
     return BalancePlan.from_multiplicity(
-        table, x, count=count, seed=seed, method="inverse_frequency",
-        status=PlanStatus.HEURISTIC,
-        message=f"{n_draw} draws with replacement, {aggregation} 1/s_c",
+        table, n_draw * p, rounding="multinomial", count=count, seed=seed,
+        method="inverse_frequency", status=PlanStatus.HEURISTIC,
+        message=f"{n_draw} draws with replacement per epoch, {aggregation} 1/s_c",
         options={"num_samples": num_samples, "aggregation": aggregation, "count": count,
                  "seed": seed},
         details={"weights": p},

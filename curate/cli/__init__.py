@@ -2,13 +2,17 @@
 
 This module only parses arguments and calls the public API; each subcommand lives in
 ``curate/cli/_<name>.py`` and defines ``register(subparsers)``. Errors raised by curate
-(``CurateError``) are printed as one line and exit with status 1.
+(``CurateError``) and file-system errors (missing file, a folder where a file was expected,
+no permission) are printed as one line and exit with status 1. Any other exception is a bug
+in curate: it is printed as one line asking for a report, with the traceback only when
+``CURATE_DEBUG=1`` is set.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -51,13 +55,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status = args.func(args)
-    except CurateError as exc:
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+    except (CurateError, OSError) as exc:
+        print(f"error: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
         return 1
-    except FileNotFoundError as exc:
-        print(f"error: FileNotFoundError: {exc}", file=sys.stderr)
+    except Exception as exc:
+        if os.environ.get("CURATE_DEBUG") == "1":
+            raise
+        print(f"error: internal error in curate ({type(exc).__name__}: {_one_line(exc)}); "
+              "please report it, rerun with CURATE_DEBUG=1 for the traceback", file=sys.stderr)
         return 1
     return int(status or 0)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import math
+from pathlib import Path
 from typing import Any
 
+from curate.exceptions import CurateValueError
 from curate.io import FORMATS, read_labels
+from curate.io._common import existing_path
+from curate.io._formats import infer_format
 from curate.labels import LabelTable
+from curate.labels._parse import normalize_id2label
 
-__all__ = ["add_input_arguments", "read_input"]
+__all__ = ["add_input_arguments", "amount", "check_out", "label_names", "read_input"]
 
 LEVELS = ("token", "entity", "instance", "sample")
 
 
 def add_input_arguments(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:
-    """Add ``INPUT --format --column --background --level`` to ``parser``.
+    """Add ``INPUT`` and the reader options (``--format --column --background --level`` ...).
 
     Examples
     --------
@@ -31,10 +37,76 @@ def add_input_arguments(parser: argparse.ArgumentParser, *, optional: bool = Fal
                         help="label column for parquet/csv/jsonl "
                         "(default: the first of labels, label, tags, ...)")
     parser.add_argument("--background", default=None,
-                        help="background class, e.g. O (default for token-level tags: O)")
+                        help="background class, e.g. O (default for tag columns: O)")
     parser.add_argument("--level", choices=LEVELS, default=None,
                         help="what to count: token tags or entity spans (conll / tag columns), "
-                        "instances or samples")
+                        "instances or samples (instance: read a tag column as plain labels)")
+    add_reader_options(parser)
+
+
+def add_reader_options(parser: argparse.ArgumentParser) -> None:
+    """Add the format-specific reader options (``--delimiter``, ``--label-names``, ...)."""
+    g = parser.add_argument_group("reader options")
+    g.add_argument("--delimiter", default=None,
+                   help="CSV: split a cell into several labels on this string, e.g. '|'")
+    g.add_argument("--label-names", metavar="JSON", default=None,
+                   help="names of label ids and the class order: a Hugging Face config.json "
+                   "(id2label), a JSON {id: name} or a JSON list")
+    g.add_argument("--ignore-index", type=int, default=None,
+                   help="integer label never counted (default -100)")
+    g.add_argument("--data-yaml", default=None, help="YOLO: data.yaml with the class names")
+    g.add_argument("--names", default=None,
+                   help="YOLO: class names in id order, comma-separated (a,b,c)")
+    g.add_argument("--split", default=None,
+                   help="VOC: ImageSets/Main/<split>.txt list; YOLO: labels/<split>/")
+    g.add_argument("--encoding", default=None, help="text encoding (default utf-8)")
+
+
+def label_names(path: str) -> list[str]:
+    """Names of a label-names file in id order (ids ``0..K-1``).
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "config.json"
+    >>> _ = p.write_text(json.dumps({"id2label": {"1": "B-PER", "0": "O"}}))
+    >>> label_names(str(p))
+    ['O', 'B-PER']
+    """
+    ids, names = normalize_id2label(Path(path))
+    order = sorted(range(len(ids)), key=lambda k: int(ids[k]))
+    if [int(ids[k]) for k in order] != list(range(len(ids))):
+        raise CurateValueError(
+            f"--label-names {path} has ids {sorted(ids.tolist())}; ids must be 0..K-1 so that "
+            "position i is label id i")
+    return [names[k] for k in order]
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """Reader options of ``args``, translated for the input's format."""
+    opts: dict[str, Any] = {
+        "delimiter": getattr(args, "delimiter", None),
+        "ignore_index": getattr(args, "ignore_index", None),
+        "data_yaml": getattr(args, "data_yaml", None),
+        "split": getattr(args, "split", None),
+        "encoding": getattr(args, "encoding", None),
+    }
+    names = getattr(args, "names", None)
+    if names is not None:
+        opts["names"] = [n.strip() for n in names.split(",") if n.strip()]
+    path = getattr(args, "label_names", None)
+    if path is not None:
+        fmt = args.format or infer_format(existing_path(args.input, "INPUT"))
+        if fmt in ("parquet", "csv", "jsonl"):
+            opts["id2label"] = path
+        elif fmt == "yolo":
+            opts["names"] = label_names(path)
+        elif fmt in ("conll", "voc", "cvat"):
+            opts["classes"] = label_names(path)
+        else:
+            raise CurateValueError(f"--label-names does not apply to {fmt} input (its file "
+                                   "names the classes); remove it")
+    return opts
 
 
 def read_input(args: argparse.Namespace, **options: Any) -> LabelTable:
@@ -50,5 +122,52 @@ def read_input(args: argparse.Namespace, **options: Any) -> LabelTable:
     >>> read_input(ns).counts.to_dict()
     {'PER': 1}
     """
+    opts = {**_options(args), **options}
     return read_labels(args.input, format=args.format, column=args.column,
-                       background=args.background, level=args.level, **options)
+                       background=args.background, level=args.level, **opts)
+
+
+def amount(text: str) -> int | float:
+    """An int count (``"120"``) or a float fraction of N (``"0.1"``), finite and >= 0.
+
+    Examples
+    --------
+    >>> amount("120"), amount("0.25")
+    (120, 0.25)
+    """
+    try:
+        value: int | float = int(text)
+    except ValueError:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a count (int) or a fraction (float); got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a finite count or fraction >= 0; got {text!r}")
+    return value
+
+
+def check_out(path: str, suffixes: tuple[str, ...] | None = None) -> Path:
+    """``--out`` as a Path: not a folder, its folder exists, and a known suffix.
+
+    Examples
+    --------
+    >>> check_out("report.md", (".md", ".html")).name
+    'report.md'
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise CurateValueError(f"--out {path} is a folder; pass a file path inside it, "
+                               f"e.g. {p / ('out' + (suffixes[0] if suffixes else ''))}")
+    if not p.parent.is_dir():
+        raise CurateValueError(f"--out {path}: folder {str(p.parent)!r} does not exist; "
+                               "create it first")
+    if suffixes is not None and p.suffix.lower() not in suffixes:
+        raise CurateValueError(f"--out {path} has suffix {p.suffix!r}; use one of "
+                               f"{list(suffixes)}")
+    return p
+
+
+

@@ -8,15 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
+from curate.cli._common import check_out
 from curate.exceptions import CurateValueError
+from curate.io._common import existing_path
+from curate.io._formats import COLUMN_FORMATS, infer_format, read_column
 
 __all__ = ["register", "run"]
-
-_FORMATS = ("parquet", "csv", "jsonl", "conll")
-_CANDIDATES = ("label", "labels", "tags_iob2", "tags", "y_true", "y", "target")
-_PRED_CANDIDATES = ("prediction", "predictions", "pred", "y_pred", "tags_pred")
 
 
 def register(subparsers: Any) -> None:
@@ -31,8 +28,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("pred", metavar="PRED", help="file with the predictions (may be TRUE)")
     p.add_argument("--task", default="auto",
                    choices=("auto", "multiclass", "multilabel", "tags"))
-    p.add_argument("--format", choices=_FORMATS, default=None,
-                   help="input format (default: from the file suffix)")
+    p.add_argument("--format", choices=COLUMN_FORMATS, default=None,
+                   help="input format (default: inferred as for every command, see curate.io)")
     p.add_argument("--column", default=None,
                    help="column of the true labels (CoNLL: 0-based field index, default -1, "
                    "or -2 when PRED is the same file)")
@@ -51,93 +48,24 @@ def register(subparsers: Any) -> None:
     out.add_argument("--markdown", action="store_true", help="print Markdown")
     p.add_argument("--out", default=None,
                    help="write a report (.html, .md or .json) with curate.report")
+    p.add_argument("--delimiter", default=None,
+                   help="CSV: split a cell into several labels on this string, e.g. '|'")
+    p.add_argument("--encoding", default=None, help="text encoding (default utf-8)")
     p.add_argument("--fail-on-paradox", action="store_true",
                    help="exit with status 3 when PRED's verdict flags the accuracy paradox")
     p.set_defaults(func=run)
 
 
-def _format(path: Path, fmt: str | None) -> str:
-    if fmt:
-        return fmt
-    suffix = path.suffix.lower().lstrip(".")
-    if suffix in ("parquet", "pq"):
-        return "parquet"
-    if suffix in ("csv", "tsv"):
-        return "csv"
-    if suffix in ("jsonl", "ndjson", "json"):
-        return "jsonl"
-    return "conll"
-
-
-def _read_conll_column(path: Path, column: int) -> list[list[str]]:
-    """Whitespace-separated CoNLL: one token per line, blank line between sentences."""
-    sentences: list[list[str]] = []
-    current: list[str] = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        fields = line.split()
-        if not fields:
-            if current:
-                sentences.append(current)
-            current = []
-            continue
-        if fields[0] == "-DOCSTART-":
-            continue
-        try:
-            current.append(fields[column])
-        except IndexError:
-            raise CurateValueError(
-                f"{path}:{lineno} has {len(fields)} fields, no column {column}; "
-                "pass --column/--pred-column") from None
-    if current:
-        sentences.append(current)
-    return sentences
-
-
-def _read_table(path: Path, fmt: str) -> pd.DataFrame:
-    try:
-        if fmt == "parquet":
-            return pd.read_parquet(path)
-        if fmt == "csv":
-            return pd.read_csv(path, sep="\t" if path.suffix == ".tsv" else ",")
-        return pd.read_json(path, lines=True)
-    except (ValueError, OSError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
-        raise CurateValueError(f"cannot read {path} as {fmt}: {exc}") from exc
-
-
-def _pick(frame: pd.DataFrame, column: str | None, candidates: tuple[str, ...],
-          path: Path) -> list[Any]:
-    if column is None:
-        found = [c for c in candidates if c in frame.columns]
-        if not found and len(frame.columns) == 1:
-            found = list(frame.columns)
-        if not found:
-            raise CurateValueError(
-                f"{path} has columns {list(frame.columns)}; choose one with --column / "
-                "--pred-column")
-        column = found[0]
-    if column not in frame.columns:
-        raise CurateValueError(
-            f"{path} has no column {column!r}; columns are {list(frame.columns)}")
-    values = frame[column].tolist()
-    return [list(v) if hasattr(v, "__len__") and not isinstance(v, str) else v for v in values]
-
-
-def _load(path: str, fmt: str | None, column: str | None, candidates: tuple[str, ...],
+def _load(path: str, args: argparse.Namespace, column: str | None, role: str,
           default_field: int) -> list[Any]:
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"no such file: {path}")
-    kind = _format(p, fmt)
-    if kind == "conll":
-        try:
-            index = default_field if column is None else int(column)
-        except ValueError:
-            raise CurateValueError(
-                f"--column for CoNLL is a field index such as -1; got {column!r}") from None
-        return _read_conll_column(p, index)
-    return _pick(_read_table(p, kind), column, candidates, p)
+    """One column of labels or predictions through the shared reader (curate.io.read_column)."""
+    p = existing_path(path, "path")
+    fmt = args.format or infer_format(p)
+    if fmt == "conll" and column is None:
+        column = str(default_field)
+    values = read_column(p, column=column, format=fmt, role=role, delimiter=args.delimiter,
+                         encoding=args.encoding or "utf-8")
+    return list(values.to_pylist())
 
 
 def _print_rich(ev: Any) -> None:
@@ -164,6 +92,19 @@ def _print_rich(ev: Any) -> None:
         console.print(table)
 
 
+def _prediction_column(path: Path) -> str:
+    """TRUE and PRED are one file: its prediction column must be one of the usual names."""
+    from curate.io._formats import PREDICTION_COLUMNS, read_frame
+
+    names = list(read_frame(path, infer_format(path), []).column_names)
+    found = [c for c in PREDICTION_COLUMNS if c in names]
+    if not found:
+        raise CurateValueError(
+            f"{path.name} is both TRUE and PRED but has none of the prediction columns "
+            f"{list(PREDICTION_COLUMNS)} (columns: {names}); pass --pred-column")
+    return found[0]
+
+
 def _print_comparison(cmp: Any) -> None:
     print(cmp.to_markdown())
 
@@ -172,17 +113,20 @@ def run(args: argparse.Namespace) -> int:
     """Evaluate, print, optionally compare and write a report; 3 on paradox if asked."""
     from curate.metrics import compare, evaluate
 
+    if args.out:
+        check_out(args.out, (".html", ".htm", ".md", ".json"))
     same = Path(args.true).resolve() == Path(args.pred).resolve()
-    y_true = _load(args.true, args.format, args.column, _CANDIDATES, -2 if same else -1)
+    y_true = _load(args.true, args, args.column, "labels", -2 if same else -1)
     pred_col = args.pred_column
-    pred_candidates = _PRED_CANDIDATES if same else (*_PRED_CANDIDATES, *_CANDIDATES)
-    y_pred = _load(args.pred, args.format, pred_col, pred_candidates, -1)
+    if same and pred_col is None and (args.format or infer_format(Path(args.pred))) != "conll":
+        pred_col = _prediction_column(Path(args.pred))
+    y_pred = _load(args.pred, args, pred_col, "predictions", -1)
     zd: Any = args.zero_division if args.zero_division == "warn" else float(args.zero_division)
     kw = {"task": args.task, "mode": args.mode, "scheme": args.scheme, "zero_division": zd}
     ev = evaluate(y_true, y_pred, **kw)
     ev_vs = cmp = None
     if args.vs:
-        other = _load(args.vs, args.format, pred_col, pred_candidates, -1)
+        other = _load(args.vs, args, args.pred_column, "predictions", -1)
         ev_vs = evaluate(y_true, other, **kw)
         cmp = compare(ev, ev_vs, names=tuple(args.names))
     if args.json:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-from curate.cli._common import add_input_arguments, read_input
+from curate.cli._common import add_input_arguments, amount, check_out, read_input
 
 __all__ = ["register", "run"]
 
@@ -15,19 +14,6 @@ _BALANCER_OPTIONS = (
     "minimize_duplicates", "count", "target_size", "max_duplicates", "max_removals", "solver",
     "time_limit", "seed",
 )
-
-
-def _amount(text: str) -> int | float:
-    """An int count, or a float fraction of N (``0.1``)."""
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            return float(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(
-                f"expected an int count or a float fraction of N; got {text!r}"
-            ) from exc
 
 
 def register(subparsers: Any) -> None:
@@ -60,11 +46,11 @@ def register(subparsers: Any) -> None:
                    help="keep every sample of a below-target class")
     g.add_argument("--count", choices=("instances", "samples"), default=None,
                    help="balance instance totals or samples holding a class")
-    g.add_argument("--target-size", type=_amount, default=None,
+    g.add_argument("--target-size", type=amount, default=None,
                    help="epoch size: int count or float fraction of N")
-    g.add_argument("--max-duplicates", type=_amount, default=None,
+    g.add_argument("--max-duplicates", type=amount, default=None,
                    help="budget of duplicates: int count or float fraction of N")
-    g.add_argument("--max-removals", type=_amount, default=None,
+    g.add_argument("--max-removals", type=amount, default=None,
                    help="budget of removals: int count or float fraction of N")
     g.add_argument("--solver", choices=("auto", "lp", "cbc", "highs"), default=None)
     g.add_argument("--time-limit", type=float, default=None, help="seconds per solve")
@@ -78,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from curate.report import dataset_report
     from curate.report._report import format_from_path
 
-    out = Path(args.out)
+    out = check_out(args.out)
     fmt = args.format_out or format_from_path(out)
     table = read_input(args)
     plan = None

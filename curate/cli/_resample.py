@@ -7,22 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from curate._atomic import atomic_write
-from curate.cli._common import add_input_arguments, read_input
+from curate.cli._common import add_input_arguments, amount, check_out, read_input
 from curate.exceptions import CurateValueError
 
 __all__ = ["register", "run"]
-
-
-def _amount(text: str) -> int | float:
-    """``"120"`` -> 120 (a count), ``"0.1"`` -> 0.1 (a fraction of the samples)."""
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            return float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected a count (int) or a fraction (float); got {text!r}") from None
 
 
 def register(subparsers: Any) -> None:
@@ -48,11 +36,11 @@ def register(subparsers: Any) -> None:
                    help="keep every sample holding a below-mean class")
     p.add_argument("--count", choices=("instances", "samples"), default="instances",
                    help="balance instance totals or samples per class (default: instances)")
-    p.add_argument("--target-size", type=_amount, default=None,
+    p.add_argument("--target-size", type=amount, default=None,
                    help="epoch size: a count or a fraction of the samples (default: unchanged)")
-    p.add_argument("--max-duplicates", type=_amount, default=None,
+    p.add_argument("--max-duplicates", type=amount, default=None,
                    help="most extra copies: a count or a fraction of the samples")
-    p.add_argument("--max-removals", type=_amount, default=None,
+    p.add_argument("--max-removals", type=amount, default=None,
                    help="most removed samples: a count or a fraction of the samples")
     p.add_argument("--max-repeats", type=int, default=4, help="most copies per sample (default 4)")
     p.add_argument("--solver", choices=("auto", "lp", "cbc", "highs"), default="auto",
@@ -110,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
             "e.g. curate resample labels.parquet --out manifest.parquet"
         )
     from curate.balance import InterClassBalancer
+    check_out(args.out)
     table = read_input(args)
     balancer = InterClassBalancer(
         background_class=args.background, minimize_duplicates=args.minimize_duplicates,

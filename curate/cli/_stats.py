@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from curate.cli._common import add_input_arguments, read_input
+from curate.labels import LabelTable
+from curate.labels._parse import detect_tags
 from curate.stats import ImbalanceStats, imbalance_stats
 
 __all__ = ["register", "run"]
@@ -55,11 +57,31 @@ def run(args: argparse.Namespace) -> int:
     """
     table = read_input(args)
     stats = imbalance_stats(table)
+    tags = _tag_summary(table, args)
     if args.json:
-        print(json.dumps(stats.to_dict(), indent=2))
+        print(json.dumps({**stats.to_dict(), **({"tags": tags} if tags else {})}, indent=2))
     else:
-        _print_rich(stats, args.input, args.top)
+        _print_rich(stats, args.input, args.top, tags)
     return 0
+
+
+def _tag_summary(table: LabelTable, args: argparse.Namespace) -> dict[str, Any] | None:
+    """Scheme, background and entity counts when the table counts token tags."""
+    if table.level != "token":
+        return None
+    found = detect_tags([list(table.classes)])
+    if found is None:
+        return None
+    entities = read_input(argparse.Namespace(**{**vars(args), "level": "entity",
+                                                "background": None}))
+    counts = entities.counts.sort_values(ascending=False, kind="stable")
+    return {"scheme": found.scheme, "suffix": found.suffix, "background": table.background,
+            "entity_counts": {str(k): int(v) for k, v in counts.items()}}
+
+
+def _tag_line(tags: dict[str, Any]) -> str:
+    style = " (suffix style)" if tags["suffix"] else ""
+    return f"{tags['scheme']}{style}, background {tags['background']}"
 
 
 def _fmt(x: float, digits: int = 3) -> str:
@@ -70,7 +92,8 @@ def _fmt(x: float, digits: int = 3) -> str:
     return f"{x:,.{digits}g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
-def _print_rich(s: ImbalanceStats, source: str, top: int) -> None:
+def _print_rich(s: ImbalanceStats, source: str, top: int,
+                tags: dict[str, Any] | None = None) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -90,8 +113,12 @@ def _print_rich(s: ImbalanceStats, source: str, top: int) -> None:
         ("empty samples", f"{s.n_empty:,}"),
         ("background-only samples", f"{s.n_background_only:,}"),
     ]
+    if tags is not None:
+        shown = ", ".join(f"{k} {v:,}" for k, v in tags["entity_counts"].items())
+        rows[3:3] = [("tags", _tag_line(tags)),
+                     (f"entities ({sum(tags['entity_counts'].values()):,})", shown)]
     for k, v in rows:
-        head.add_row(k, v)
+        head.add_row(k, escape(v))
     console.print(head)
     frame = s.per_class.sort_values("count", ascending=False, kind="stable")
     shown = frame if top <= 0 else frame.head(top)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from curate.cli._common import add_input_arguments, read_input
+from curate.cli._common import add_input_arguments, check_out, read_input
 
 __all__ = ["register", "run"]
 
@@ -15,11 +15,14 @@ def _background_weight(text: str) -> float | str:
     if text in ("lowest", "scaled"):
         return text
     try:
-        return float(text)
+        value = float(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(
             f"expected a float in (0, 1], 'lowest' or 'scaled'; got {text!r}"
         ) from exc
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a float in (0, 1]; got {text!r}")
+    return value
 
 
 def register(subparsers: Any) -> None:
@@ -36,11 +39,13 @@ def register(subparsers: Any) -> None:
                    choices=("inverse", "inverse_sqrt", "effective", "balanced"))
     p.add_argument("--alpha", type=float, default=0.5, help="exponent of inverse_sqrt")
     p.add_argument("--beta", type=float, default=0.999, help="beta of effective")
-    p.add_argument("--background-weight", type=_background_weight, default=1.0,
-                   help="float in (0, 1], 'lowest' or 'scaled' (default 1.0)")
+    p.add_argument("--background-weight", type=_background_weight, default="lowest",
+                   help="'lowest' (default: no class weighs less than the background), "
+                   "'scaled', or a float in (0, 1]")
     p.add_argument("--normalize", default="auto", choices=("auto", "mean", "all", "none"))
     p.add_argument("--clip", type=float, nargs=2, default=None, metavar=("LO", "HI"))
-    p.add_argument("--out", default=None, help="save the artifact: weights.json or weights.pt")
+    p.add_argument("--out", default=None, help="save the artifact: weights.json or weights.pt; "
+                   "with --label-names, position i of the saved weights is label id i")
     p.add_argument("--no-toml", action="store_true", help="do not print the TOML block")
     p.set_defaults(func=run)
 
@@ -68,6 +73,8 @@ def _print_table(weights: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Read the labels, compute the weights with the public API, print and save them."""
     import curate
+    if args.out:
+        check_out(args.out, (".json", ".pt", ".pth"))
     background: Any = False if args.background == "none" else args.background
     table = read_input(argparse.Namespace(**{**vars(args), "background": (
         None if args.background in (None, "none") else args.background)}))

@@ -79,8 +79,10 @@ def read_coco(
     if not images:
         raise CurateValueError(f"{p} has no images (0 samples); pass a non-empty dataset")
     image_ids = [_key(img, "id", f"images[{i}]") for i, img in enumerate(images)]
+    _check_unique(image_ids, "images", "id", p)
     cat_pairs = sorted((_key(c, "id", f"categories[{i}]"), str(_key(c, "name", f"categories[{i}]")))
                        for i, c in enumerate(cats))
+    _check_unique([c for c, _ in cat_pairs], "categories", "id", p)
     row_of = {v: i for i, v in enumerate(image_ids)}
     col_of = {cid: j for j, (cid, _) in enumerate(cat_pairs)}
     rows, cols = _annotation_cells(anns, row_of, col_of, crowd)
@@ -90,6 +92,16 @@ def read_coco(
                        background=background, level="instance")
     table._check_background_occurs()
     return table
+
+
+def _check_unique(ids: list[Any], section: str, key: str, p: Any) -> None:
+    seen: set[Any] = set()
+    for i, v in enumerate(ids):
+        if v in seen:
+            raise CurateValueError(
+                f"{section}[{i}] repeats {key} {v!r} in {p.name}; every entry of {section!r} "
+                "needs its own id (merge or renumber the duplicates)")
+        seen.add(v)
 
 
 def _section(doc: dict[str, Any], key: str, p: Any) -> list[Any]:

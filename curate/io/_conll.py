@@ -19,6 +19,7 @@ def read_conll_sentences(
     columns: Sequence[int] = (0, -1),
     sep: str | None = None,
     docstart: bool = False,
+    encoding: str = "utf-8",
 ) -> list[tuple[list[str], ...]]:
     """Read a CoNLL-style column file into sentences, keeping the requested columns.
 
@@ -37,6 +38,8 @@ def read_conll_sentences(
         Field separator; ``None`` splits on any whitespace (tabs included).
     docstart : bool, default=False
         Keep ``-DOCSTART-`` lines.
+    encoding : str, default="utf-8"
+        Text encoding of the file (``"latin-1"`` for the original CoNLL-2003 files).
 
     Returns
     -------
@@ -57,19 +60,27 @@ def read_conll_sentences(
         raise CurateValueError("columns is empty; pass the field positions to keep")
     sentences: list[tuple[list[str], ...]] = []
     current: list[list[str]] = [[] for _ in cols]
-    with open(p, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            parts = line.split(sep) if sep is not None else line.split()
-            parts = [x.strip() for x in parts]
-            if not any(parts):
-                _flush(current, sentences)
-                current = [[] for _ in cols]
-                continue
-            if parts[0] == "-DOCSTART-" and not docstart:
-                continue
-            picked = _pick(parts, cols, p.name, n)
-            for lst, value in zip(current, picked, strict=True):
-                lst.append(value)
+    try:
+        text = p.read_text(encoding=encoding)
+    except UnicodeDecodeError as exc:
+        raise CurateValueError(
+            f"{p.name} is not {encoding} text ({exc.reason} at byte {exc.start}); re-save it "
+            "as UTF-8 or pass encoding= (--encoding), e.g. latin-1") from exc
+    except LookupError as exc:
+        raise CurateValueError(f"encoding {encoding!r} is unknown ({exc}); pass e.g. "
+                               "'utf-8' or 'latin-1'") from exc
+    for n, line in enumerate(text.splitlines(), start=1):
+        parts = line.split(sep) if sep is not None else line.split()
+        parts = [x.strip() for x in parts]
+        if not any(parts):
+            _flush(current, sentences)
+            current = [[] for _ in cols]
+            continue
+        if parts[0] == "-DOCSTART-" and not docstart:
+            continue
+        picked = _pick(parts, cols, p.name, n)
+        for lst, value in zip(current, picked, strict=True):
+            lst.append(value)
     _flush(current, sentences)
     return sentences
 
@@ -100,6 +111,7 @@ def read_conll(
     background: str | None = "auto",
     sep: str | None = None,
     classes: Sequence[str] | None = None,
+    encoding: str = "utf-8",
 ) -> LabelTable:
     """Read a CoNLL / BIO file into a table: one sample per sentence.
 
@@ -120,6 +132,8 @@ def read_conll(
         Field separator; ``None`` splits on whitespace.
     classes : sequence of str, default=None
         Column order.
+    encoding : str, default="utf-8"
+        Text encoding of the file.
 
     Returns
     -------
@@ -134,7 +148,8 @@ def read_conll(
     >>> read_conll(p, level="entity").counts.to_dict()
     {'MISC': 1, 'ORG': 1, 'PER': 1}
     """
-    sents = read_conll_sentences(path, columns=(token_column, tag_column), sep=sep)
+    sents = read_conll_sentences(path, columns=(token_column, tag_column), sep=sep,
+                                 encoding=encoding)
     if not sents:
         raise CurateValueError(f"{path} holds no sentences (0 samples); pass a non-empty file")
     tokens: list[Any] = [s[0] for s in sents]

@@ -26,6 +26,7 @@ def read_voc(
     difficult: bool = False,
     classes: Sequence[str] | None = None,
     background: str | None = None,
+    split: str | None = None,
 ) -> LabelTable:
     """Read a folder of PASCAL VOC annotation XMLs: one sample per file, one instance per object.
 
@@ -41,11 +42,16 @@ def read_voc(
         ``curate.io._voc.VOC_CLASSES`` for the 20 standard classes in VOC order).
     background : str, default=None
         Background class; must occur.
+    split : str, default=None
+        Read only the images listed in ``ImageSets/Main/<split>.txt`` of the VOC root
+        (``"train"``, ``"val"``, ``"trainval"``), in the list's order. ``None`` reads
+        every XML. macOS resource forks (``._name.xml``) are always skipped.
 
     Returns
     -------
     LabelTable
-        ``level="instance"``; ``sample_ids`` are the file names without ``.xml``, sorted.
+        ``level="instance"``; ``sample_ids`` are the file names without ``.xml``, sorted
+        (or in the split list's order).
 
     Examples
     --------
@@ -57,10 +63,14 @@ def read_voc(
     >>> read_voc(d).counts.to_dict(), read_voc(d, difficult=True).counts.to_dict()
     ({'dog': 1}, {'dog': 1, 'person': 1})
     """
-    root = existing_path(folder, "folder", kind="dir")
+    voc_root = root = existing_path(folder, "folder", kind="dir")
     if (root / "Annotations").is_dir():
         root = root / "Annotations"
-    files = sorted(root.glob("*.xml"))
+    else:
+        voc_root = root.parent
+    files = sorted(f for f in root.glob("*.xml") if not f.name.startswith("._"))
+    if split is not None:
+        files = _split_files(voc_root, root, split)
     if not files:
         raise CurateValueError(
             f"folder {str(root)!r} holds no .xml files (0 samples); pass the VOC Annotations folder"
@@ -70,12 +80,35 @@ def read_voc(
                                   background=background, level="instance")
 
 
+def _split_files(voc_root: Path, annotations: Path, split: str) -> list[Path]:
+    listing = voc_root / "ImageSets" / "Main" / f"{split}.txt"
+    if not listing.is_file():
+        found = sorted(f.stem for f in listing.parent.glob("*.txt") if "_" not in f.stem) \
+            if listing.parent.is_dir() else []
+        raise CurateValueError(
+            f"split {split!r} has no list {str(listing)!r}; pass one of {found} or no split"
+            if found else f"split {split!r}: {str(listing.parent)!r} holds no split lists; "
+            "pass the VOC root (holding Annotations/ and ImageSets/) or no split")
+    ids = [ln.split()[0] for ln in listing.read_text(encoding="utf-8").splitlines() if ln.split()]
+    files = [annotations / f"{i}.xml" for i in ids]
+    missing = [f.name for f in files if not f.is_file()]
+    if missing:
+        raise CurateValueError(
+            f"{listing.name} lists {len(missing)} image(s) without an annotation file "
+            f"(first: {missing[0]}); fix the list or add the XML files")
+    return files
+
+
 def _objects(path: Path, difficult: bool) -> list[str]:
     try:
         tree = ET.parse(path)
     except ET.ParseError as exc:
         raise CurateValueError(f"{path.name} is not valid XML ({exc}); fix or remove the file"
                                ) from exc
+    if tree.getroot().tag != "annotation":
+        hint = ("a CVAT export: read it with format='cvat'" if tree.getroot().tag ==
+                "annotations" else "not a PASCAL VOC <annotation> file; remove it")
+        raise CurateValueError(f"{path.name} has root <{tree.getroot().tag}>: {hint}")
     names = []
     for k, obj in enumerate(tree.getroot().iter("object")):
         name = obj.findtext("name")

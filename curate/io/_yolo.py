@@ -24,6 +24,7 @@ def read_yolo(
     names: Sequence[str] | dict[int, str] | None = None,
     data_yaml: str | os.PathLike[str] | None = None,
     background: str | None = None,
+    split: str | None = None,
 ) -> LabelTable:
     """Read YOLO label files: one sample per ``.txt`` file, one instance per line.
 
@@ -33,9 +34,11 @@ def read_yolo(
     Parameters
     ----------
     labels_dir : str or path-like
-        Folder of ``*.txt`` files, searched recursively (``labels/train/...``). A
-        ``classes.txt`` in it is read as the class names when neither ``names`` nor
-        ``data_yaml`` is given, and is not a sample.
+        Folder of ``*.txt`` files, searched recursively (``labels/train/...``), or an
+        ultralytics dataset root (``data.yaml`` beside ``images/`` and ``labels/``), or
+        that ``data.yaml`` itself. A ``classes.txt`` in the folder is read as the class
+        names when neither ``names`` nor ``data_yaml`` is given, and is not a sample; a
+        ``data.yaml`` in the root (or beside ``labels/``) is used the same way.
     names : sequence of str or dict of {int: str}, default=None
         Class name of each id.
     data_yaml : str or path-like, default=None
@@ -44,6 +47,8 @@ def read_yolo(
         installed, otherwise with a small built-in parser of those three forms.
     background : str, default=None
         Background class; must occur.
+    split : str, default=None
+        Read only ``labels/<split>/`` (``"train"``, ``"val"``); ``None`` reads every split.
 
     Returns
     -------
@@ -62,10 +67,13 @@ def read_yolo(
     >>> t.matrix.toarray().tolist(), t.sample_ids.tolist()
     ([[2, 1], [0, 0]], ['img1', 'img2'])
     """
-    root = existing_path(labels_dir, "labels_dir", kind="dir")
+    root, data_yaml = _layout(existing_path(labels_dir, "labels_dir"), names, data_yaml)
     if names is not None and data_yaml is not None:
         raise CurateValueError("pass either names or data_yaml, not both")
-    files = sorted(f for f in root.rglob("*.txt") if f.name != "classes.txt")
+    if split is not None:
+        root = _split_dir(root, split)
+    files = sorted(f for f in root.rglob("*.txt")
+                   if f.name != "classes.txt" and not f.name.startswith("."))
     if names is None and data_yaml is None and (root / "classes.txt").is_file():
         names = [ln.strip() for ln in (root / "classes.txt").read_text().splitlines()
                  if ln.strip()]
@@ -73,7 +81,8 @@ def read_yolo(
         names = read_yaml_names(existing_path(data_yaml, "data_yaml", kind="file"))
     if names is None:
         raise CurateValueError(
-            "read_yolo needs the class names: pass names=[...] or data_yaml='data.yaml'"
+            "read_yolo needs the class names: pass names=[...] or data_yaml='data.yaml' "
+            "(--names a,b,c or --data-yaml data.yaml)"
         )
     id2name = _id2name(names)
     if not files:
@@ -101,9 +110,40 @@ def read_yolo(
     return table
 
 
+def _layout(path: Path, names: Any, data_yaml: Any) -> tuple[Path, Any]:
+    """``(labels folder, data.yaml)`` of a labels folder, a dataset root or a data.yaml."""
+    if path.is_file():
+        if path.suffix.lower() not in (".yaml", ".yml"):
+            raise CurateValueError(f"{path.name} is a file; pass the YOLO labels folder, the "
+                                   "dataset root or its data.yaml")
+        data_yaml = path if data_yaml is None and names is None else data_yaml
+        path = path.parent
+    root = path / "labels" if (path / "labels").is_dir() else path
+    if data_yaml is None and names is None and not (root / "classes.txt").is_file():
+        for cand in (path / "data.yaml", path / "data.yml", root.parent / "data.yaml"):
+            if cand.is_file():
+                data_yaml = cand
+                break
+    return root, data_yaml
+
+
+def _split_dir(root: Path, split: str) -> Path:
+    sub = root / split
+    if not sub.is_dir():
+        found = sorted(d.name for d in root.iterdir() if d.is_dir())
+        raise CurateValueError(
+            f"split {split!r} has no folder {str(sub)!r}; pass one of {found} or no split")
+    return sub
+
+
 def _class_ids(path: Path, root: Path) -> list[int]:
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CurateValueError(f"{path.relative_to(root)} is not a UTF-8 text label file "
+                               f"({exc.reason}); remove it or re-save it") from exc
+    for n, line in enumerate(text.splitlines(), start=1):
         parts = line.split()
         if not parts:
             continue

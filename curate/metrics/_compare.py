@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,10 @@ class Comparison:
         Rows accuracy, balanced_accuracy, majority_baseline and precision/recall/f1 of the
         micro, macro and weighted averages; columns ``a``, ``b``, ``delta``.
     improved, regressed, unchanged : list of str
-        Classes whose ``metric`` rose, fell (by more than ``tol``) or stayed.
+        Classes of both runs whose ``metric`` rose, fell (by more than ``tol``) or stayed.
+    added, removed : list of str
+        Classes only in run ``b`` (added) or only in run ``a`` (removed); their deltas
+        are NaN and they are in none of the three lists above.
     metric : {"precision", "recall", "f1"}
         Score that decided which classes improved or regressed.
     a, b : Evaluation
@@ -61,6 +64,8 @@ class Comparison:
     a: Evaluation
     b: Evaluation
     token: Comparison | None = None
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         """The per-class table (a copy).
@@ -78,7 +83,7 @@ class Comparison:
         """JSON-serialisable: ``names``, ``metric``, ``task``, ``level``, ``per_class``
         (class -> ``{"a": {...}, "b": {...}, "delta": {...}}`` with precision, recall,
         f1-score, support), ``summary`` (row -> ``{"a", "b", "delta"}``), ``improved``,
-        ``regressed``, ``unchanged``, ``paradox`` (``{"a": ..., "b": ...}``) and ``token``.
+        ``regressed``, ``unchanged``, ``added``, ``removed``, ``paradox`` (``{"a": ..., "b": ...}``) and ``token``.
 
         Examples
         --------
@@ -105,7 +110,8 @@ class Comparison:
             "names": list(self.names), "metric": self.metric, "task": self.a.task,
             "level": self.a.level, "per_class": per_class, "summary": summary,
             "improved": list(self.improved), "regressed": list(self.regressed),
-            "unchanged": list(self.unchanged),
+            "unchanged": list(self.unchanged), "added": list(self.added),
+            "removed": list(self.removed),
             "paradox": {"a": self.a.paradox.to_dict(), "b": self.b.paradox.to_dict()},
             "token": None if self.token is None else self.token.to_dict(),
         }
@@ -132,6 +138,9 @@ class Comparison:
                                                         self.per_class.iterrows()])]
         lines += ["", f"Improved ({self.metric}): {', '.join(self.improved) or 'none'}. "
                   f"Regressed: {', '.join(self.regressed) or 'none'}."]
+        if self.added or self.removed:
+            lines += [f"Only in {b} (added): {', '.join(self.added) or 'none'}. "
+                      f"Only in {a} (removed): {', '.join(self.removed) or 'none'}."]
         return "\n".join(lines) + "\n"
 
 
@@ -213,7 +222,9 @@ def compare(
         frame[f"{col}_delta"] = frame[f"{col}_{nb}"] - frame[f"{col}_{na}"]
     order = [c for c in ev_a.classes] + [c for c in ev_b.classes if c not in ev_a.classes]
     frame = frame.loc[order].rename_axis("class")
-    delta = frame[f"{metric}_delta"]
+    added = [c for c in ev_b.classes if c not in set(ev_a.classes)]
+    removed = [c for c in ev_a.classes if c not in set(ev_b.classes)]
+    delta = frame[f"{metric}_delta"].drop(index=added + removed)
     token = None
     if ev_a.token is not None and ev_b.token is not None:
         token = compare(ev_a.token, ev_b.token, names=(na, nb), metric=metric, tol=tol)
@@ -222,5 +233,5 @@ def compare(
         improved=[str(c) for c in delta.index[delta > tol]],
         regressed=[str(c) for c in delta.index[delta < -tol]],
         unchanged=[str(c) for c in delta.index[~((delta > tol) | (delta < -tol))]],
-        metric=metric, a=ev_a, b=ev_b, token=token,
+        metric=metric, a=ev_a, b=ev_b, token=token, added=added, removed=removed,
     )

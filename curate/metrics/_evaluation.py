@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Any
 
@@ -17,16 +16,28 @@ import pandas as pd
 import scipy.sparse as sp
 
 from curate._atomic import atomic_write_text
+from curate._tags import TAG_SCHEMES, detect_suffix, odd_tags, parse_tag, scheme_from_codes
 from curate._validation import Interval, Options, user_stacklevel, validate_params
-from curate.exceptions import CurateValueError, UndefinedMetricWarning
+from curate.exceptions import CurateValueError, CurateWarning, UndefinedMetricWarning
 from curate.metrics._counts import Counts, count_multiclass, count_multilabel, restrict
 from curate.metrics._paradox import ParadoxVerdict, default_rare, judge
-from curate.metrics._scores import Scores, _nanaverage, average_scores, prf
+from curate.metrics._ranking import (
+    apply_thresholds,
+    as_array,
+    average_precision,
+    tune_thresholds,
+)
+from curate.metrics._scores import (
+    Scores,
+    _nanaverage,
+    average_scores,
+    prf,
+    zero_division_value,
+)
 from curate.metrics._sequence import encode_tags, entity_counts, token_counts
 
 __all__ = ["Evaluation", "evaluate"]
 
-_TAG = re.compile(r"^(O|[BIESLU](-.+)?)$")
 _AVERAGES = ("micro", "macro", "weighted")
 
 
@@ -101,13 +112,18 @@ class Evaluation:
         The classes the micro, macro and weighted averages run over.
     samples : Scores or None, default=None
         Per-sample average (multi-label only).
-    n_items : int, default=0
-        Number of items scored: samples, or tokens for ``task="tags"`` (both levels).
+    n_items : int or float, default=0
+        Number of items scored: samples, or tokens for ``task="tags"`` (both levels); the
+        sum of ``sample_weight`` when it is given.
     token : Evaluation or None, default=None
         Token-level evaluation of a ``tags`` run.
     options : dict, default={}
-        The settings :func:`evaluate` ran with: ``task``, ``mode``, ``scheme``,
-        ``zero_division`` and the paradox thresholds.
+        The settings :func:`evaluate` ran with: ``task``, ``mode``, ``scheme`` (the one
+        detected when ``scheme="auto"``), ``suffix``, ``beta``, ``zero_division``,
+        ``weighted`` and the paradox thresholds.
+    mean_average_precision : float or None, default=None
+        Macro mean of the per-class ``average_precision`` column (multi-label scores given
+        with ``thresholds=``), else None.
 
     Examples
     --------
@@ -130,9 +146,10 @@ class Evaluation:
     background: str | None = None
     averaged_classes: tuple[str, ...] = ()
     samples: Scores | None = None
-    n_items: int = 0
+    n_items: int | float = 0
     token: Evaluation | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    mean_average_precision: float | None = None
 
     @property
     def classes(self) -> list[str]:
@@ -159,14 +176,16 @@ class Evaluation:
         >>> evaluate([0, 1, 1], [0, 1, 0]).to_frame().index.tolist()
         ['0', '1', 'micro avg', 'macro avg', 'weighted avg']
         """
-        support = int(self.per_class.loc[list(self.averaged_classes), "support"].sum())
-        predicted = int(self.per_class.loc[list(self.averaged_classes), "predicted"].sum())
+        sub = self.per_class.loc[list(self.averaged_classes)]
+        support = _count(np.sum(sub["support"].to_numpy()), self.per_class["support"])
+        predicted = _count(np.sum(sub["predicted"].to_numpy()), self.per_class["predicted"])
         rows = pd.DataFrame(
             [[*s, support, predicted] for s in self._averages().values()],
             index=list(self._averages()),
             columns=["precision", "recall", "f1", "support", "predicted"],
         )
-        return pd.concat([self.per_class, rows]).rename_axis("class")
+        cols = ["precision", "recall", "f1", "support", "predicted"]
+        return pd.concat([self.per_class[cols], rows]).rename_axis("class")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict keyed like ``classification_report(output_dict=True)``.
@@ -188,15 +207,19 @@ class Evaluation:
         for name, row in self.per_class.iterrows():
             out[str(name)] = {
                 "precision": float(row["precision"]), "recall": float(row["recall"]),
-                "f1-score": float(row["f1"]), "support": int(row["support"]),
-                "predicted": int(row["predicted"]),
+                "f1-score": float(row["f1"]),
+                "support": _count(row["support"], self.per_class["support"]),
+                "predicted": _count(row["predicted"], self.per_class["predicted"]),
             }
+            if "average_precision" in self.per_class:
+                out[str(name)]["average_precision"] = float(row["average_precision"])
         out["accuracy"] = float(self.accuracy)
         frame = self.to_frame()
         for key in self._averages():
             row = frame.loc[key]
             out[key] = {"precision": float(row["precision"]), "recall": float(row["recall"]),
-                        "f1-score": float(row["f1"]), "support": int(row["support"])}
+                        "f1-score": float(row["f1"]),
+                        "support": _count(row["support"], self.per_class["support"])}
         out.update({
             "balanced_accuracy": float(self.balanced_accuracy),
             "majority_baseline": float(self.majority_baseline),
@@ -207,8 +230,9 @@ class Evaluation:
             "classes": self.classes,
             "averaged_classes": list(self.averaged_classes),
             "background": self.background,
-            "n_items": int(self.n_items),
+            "n_items": self.n_items,
             "token": None if self.token is None else self.token.to_dict(),
+            "mean_average_precision": self.mean_average_precision,
         })
         return out
 
@@ -237,8 +261,26 @@ class Evaluation:
             atomic_write_text(path, text)
         return text
 
+    @property
+    def macro_recall(self) -> float:
+        """Mean recall over the averaged classes that occur in ``y_true``.
+
+        The number the paradox verdict judges and :meth:`summary_line` prints. It differs
+        from ``macro.recall`` only when an averaged class has no true item (``labels=``
+        naming an absent class, or a class only predicted), whose recall is 0/0.
+
+        Examples
+        --------
+        >>> ev = evaluate(["a", "a", "b"], ["a", "c", "b"], zero_division=1)
+        >>> ev.macro_recall, round(ev.macro.recall, 4)
+        (0.75, 0.8333)
+        """
+        return _macro_recall(self.per_class, self.averaged_classes)
+
     def summary_line(self) -> str:
         """Accuracy, balanced accuracy, macro recall and the baseline in one line.
+
+        The macro recall printed is :attr:`macro_recall`, the one the verdict quotes.
 
         Examples
         --------
@@ -246,8 +288,44 @@ class Evaluation:
         'accuracy 1.0000 · balanced accuracy 1.'
         """
         return (f"accuracy {self.accuracy:.4f} · balanced accuracy "
-                f"{self.balanced_accuracy:.4f} · macro recall {self.macro.recall:.4f} · "
+                f"{self.balanced_accuracy:.4f} · macro recall {self.macro_recall:.4f} · "
                 f"majority baseline {self.majority_baseline:.4f} ('{self.majority_label}')")
+
+    def to_text(self, digits: int = 2) -> str:
+        """The per-class report as plain text, laid out like scikit-learn's and seqeval's.
+
+        Rows are the classes, then the averages (``accuracy`` in place of ``micro avg``
+        for single-label runs where the averaged classes cover every item, as scikit-learn
+        prints it). ``support`` is a count, or a weighted sum with ``sample_weight``.
+
+        Parameters
+        ----------
+        digits : int, default=2
+            Decimals of the scores.
+
+        Returns
+        -------
+        str
+            The report.
+
+        Examples
+        --------
+        >>> print(evaluate(["a", "a", "b"], ["a", "b", "b"]).to_text())
+                      precision    recall  f1-score   support
+        <BLANKLINE>
+                   a       1.00      0.50      0.67         2
+                   b       0.50      1.00      0.67         1
+        <BLANKLINE>
+            accuracy                           0.67         3
+           macro avg       0.75      0.75      0.67         3
+        weighted avg       0.83      0.67      0.67         3
+        <BLANKLINE>
+        """
+        if isinstance(digits, bool) or not isinstance(digits, int) or digits < 0:
+            raise CurateValueError(
+                f"The 'digits' parameter of Evaluation.to_text must be an int >= 0. Got "
+                f"{digits!r} instead.")
+        return _text_report(self, digits)
 
     def to_markdown(self) -> str:
         """The verdict first, then the per-class table (and the token level for tags).
@@ -271,6 +349,8 @@ class Evaluation:
         return "\n".join(parts) + "\n"
 
     def _verdict_markdown(self) -> str:
+        if self.paradox.note:
+            return f"**Verdict:** none. {self.paradox.note}"
         if not self.paradox.flagged:
             return "**Verdict:** no accuracy paradox."
         return "**Verdict: accuracy paradox.**\n\n" + "\n".join(
@@ -280,25 +360,64 @@ class Evaluation:
 # ------------------------------------------------------------------------------- helpers
 
 
-def _emit(masks: dict[str, np.ndarray], names: list[str], where: str) -> None:
-    texts = {"precision": ("Precision", "predicted"), "recall": ("Recall", "true"),
-             "f-score": ("F-score", "true nor predicted")}
-    for key, (metric, modifier) in texts.items():
+def _count(value: Any, column: pd.Series) -> int | float:
+    """A support/predicted value as int for plain counts, float for weighted sums."""
+    return int(value) if column.dtype.kind in "iu" else float(value)
+
+
+def _text_report(ev: Evaluation, digits: int) -> str:
+    frame = ev.to_frame()
+    names = [str(n) for n in ev.per_class.index]
+    width = max([len(n) for n in names] + [len("weighted avg"), digits])
+    headers = ["precision", "recall", "f1-score", "support"]
+    out = ("{:>{width}s} " + " {:>9}" * 4).format("", *headers, width=width) + "\n\n"
+    row_fmt = "{:>{width}s} " + " {:>9.{digits}f}" * 3 + " {:>9}\n"
+    for name, row in zip(names, ev.per_class.itertuples(index=False), strict=True):
+        d = row._asdict()
+        out += row_fmt.format(name, d["precision"], d["recall"], d["f1"],
+                              _count(d["support"], ev.per_class["support"]), width=width,
+                              digits=digits)
+    out += "\n"
+    for key in ev._averages():
+        row = frame.loc[key]
+        support = _count(row["support"], ev.per_class["support"])
+        if key == "micro avg" and ev.options.get("micro_is_accuracy"):
+            fmt = "{:>{width}s} " + " {:>9.{digits}}" * 2 + " {:>9.{digits}f} {:>9}\n"
+            out += fmt.format("accuracy", "", "", ev.accuracy, support, width=width,
+                              digits=digits)
+            continue
+        out += row_fmt.format(key, row["precision"], row["recall"], row["f1"], support,
+                              width=width, digits=digits)
+    return out
+
+
+_WARN_TEXT = {"precision": ("Precision", "predicted"), "recall": ("Recall", "true"),
+              "f-score": ("F-score", "true nor predicted")}
+
+
+def _emit(masks: dict[str, np.ndarray], names: list[str], average: str | None) -> None:
+    """scikit-learn's UndefinedMetricWarning texts (per label, or for one average)."""
+    for key, (metric, modifier) in _WARN_TEXT.items():
         bad = [n for n, m in zip(names, masks[key], strict=True) if m]
-        if bad:
-            warnings.warn(
-                f"{metric} is ill-defined and being set to 0.0 in {where} with no {modifier} "
-                f"samples: {bad[:10]}{' ...' if len(bad) > 10 else ''}. Use `zero_division` "
-                "parameter to control this behavior.",
-                UndefinedMetricWarning,
-                stacklevel=user_stacklevel(),
-            )
+        if not bad:
+            continue
+        if average is None:
+            where = (f"in labels with no {modifier} samples: {bad[:10]}"
+                     f"{' ...' if len(bad) > 10 else ''}")
+        else:
+            where = f"due to no {modifier} samples ({average} average)"
+        warnings.warn(
+            f"{metric} is ill-defined and being set to 0.0 {where}. Use `zero_division` "
+            "parameter to control this behavior.",
+            UndefinedMetricWarning,
+            stacklevel=user_stacklevel(),
+        )
 
 
-def _per_class(counts: Counts, zero_division: Any, warn: bool) -> pd.DataFrame:
-    p, r, f, masks = prf(counts.tp, counts.pred, counts.true, zero_division)
+def _per_class(counts: Counts, zero_division: Any, warn: bool, beta: float) -> pd.DataFrame:
+    p, r, f, masks = prf(counts.tp, counts.pred, counts.true, zero_division, beta)
     if warn:
-        _emit(masks, counts.names, "labels")
+        _emit(masks, counts.names, None)
     frame = pd.DataFrame(
         {"precision": p, "recall": r, "f1": f, "support": counts.true,
          "predicted": counts.pred},
@@ -307,33 +426,41 @@ def _per_class(counts: Counts, zero_division: Any, warn: bool) -> pd.DataFrame:
     return frame
 
 
-def _samples_avg(counts: Counts, zero_division: Any, warn: bool) -> Scores:
+def _samples_avg(counts: Counts, zero_division: Any, warn: bool, beta: float) -> Scores:
     def rows(m: Any) -> np.ndarray:
         return np.asarray(m.sum(axis=1)).ravel()
 
     tp, pred, true = rows(counts.sample_tp), rows(counts.sample_pred), rows(counts.sample_true)
-    p, r, f, masks = prf(tp, pred, true, zero_division)
+    p, r, f, masks = prf(tp, pred, true, zero_division, beta)
     if warn:
-        for key, (metric, modifier) in {"precision": ("Precision", "predicted"),
-                                        "recall": ("Recall", "true"),
-                                        "f-score": ("F-score", "true nor predicted")}.items():
+        for key, (metric, modifier) in _WARN_TEXT.items():
             if masks[key].any():
                 warnings.warn(
                     f"{metric} is ill-defined and being set to 0.0 in samples with no "
                     f"{modifier} labels. Use `zero_division` parameter to control this "
                     "behavior.", UndefinedMetricWarning, stacklevel=user_stacklevel())
-    return Scores(_nanaverage(p), _nanaverage(r), _nanaverage(f))
+    w = counts.sample_weight
+    return Scores(_nanaverage(p, w), _nanaverage(r, w), _nanaverage(f, w))
 
 
 def _scored(
-    counts: Counts, *, background: str | None, zero_division: Any, warn: bool
+    counts: Counts, *, background: str | None, zero_division: Any, warn: bool, beta: float,
+    seqeval_weighted: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, Scores], tuple[str, ...]]:
-    frame = _per_class(counts, zero_division, warn)
+    frame = _per_class(counts, zero_division, warn, beta)
     keep = np.array([n != background for n in counts.names], dtype=bool)
-    avgs = average_scores(counts.tp[keep], counts.pred[keep], counts.true[keep], zero_division)
-    if warn and avgs["micro"][1]:
-        _emit({k: np.array([v]) for k, v in avgs["micro"][1].items()}, ["micro avg"], "the")
+    avgs = average_scores(counts.tp[keep], counts.pred[keep], counts.true[keep], zero_division,
+                          beta)
+    if warn and any(avgs["micro"][1].values()):
+        _emit({k: np.array([v]) for k, v in avgs["micro"][1].items()}, ["micro avg"], "micro")
     scores = {a: avgs[a][0] for a in _AVERAGES}
+    if seqeval_weighted and counts.true[keep].sum() == 0:
+        # seqeval: with no true entity the weighted average is zero_division (0 for "warn")
+        # for recall, and for precision and F only when nothing was predicted either
+        zd = zero_division_value(zero_division)
+        none_predicted = counts.pred[keep].sum() == 0
+        scores["weighted"] = Scores(zd if none_predicted else 0.0, zd,
+                                    zd if none_predicted else 0.0)
     return frame, scores, tuple(n for n, k in zip(counts.names, keep, strict=True) if k)
 
 
@@ -346,6 +473,7 @@ def _macro_recall(frame: pd.DataFrame, averaged: Sequence[str]) -> float:
 def _verdict(
     frame: pd.DataFrame, averaged: Sequence[str], *, score: float, score_name: str,
     baseline: float, majority: str, rare: Sequence[str] | None, thresholds: dict[str, float],
+    threshold_check: dict[str, Any] | None = None,
 ) -> ParadoxVerdict:
     sub = frame.loc[list(averaged)]
     rare_list = list(rare) if rare is not None else default_rare(
@@ -353,15 +481,33 @@ def _verdict(
     return judge(score=score, score_name=score_name, baseline=baseline, majority_label=majority,
                  macro_recall=_macro_recall(frame, averaged),
                  recalls={str(k): float(v) for k, v in sub["recall"].items()},
-                 rare=rare_list, **thresholds)
+                 rare=rare_list, threshold_check=threshold_check, **thresholds)
 
 
 def _is_seq(x: Any) -> bool:
     return isinstance(x, list | tuple | np.ndarray | pd.Series | set | frozenset)
 
 
+def _tag_share(values: set[Any]) -> float:
+    """Share of distinct string values that are well-formed tags (the better style)."""
+    strings = [v for v in values if isinstance(v, str)]
+    if not strings or len(strings) != len(values):
+        return 0.0
+    prefix = sum(parse_tag(v) is not None for v in strings)
+    suffix = sum(parse_tag(v, suffix=True) is not None for v in strings)
+    return max(prefix, suffix) / len(strings)
+
+
 def detect_task(y_true: Any, y_pred: Any, *, ignore_index: int = -100) -> str:
-    """The task ``task="auto"`` picks (see the module docs for the rules).
+    """The task ``task="auto"`` picks.
+
+    Sparse matrices and 2-d 0/1 arrays are multi-label, other 2-d integer arrays are
+    padded tag ids, 1-d arrays are multi-class. Nested lists are tags when more than half
+    of the distinct values in ``y_true`` are well-formed tags (``O``, ``B-PER``,
+    ``PER-B``...; see :func:`curate._tags.parse_tag`) or when integer rows hold
+    ``ignore_index``; other nested lists are multi-label. Sequence lengths play no part,
+    so ragged tag sequences are scored (and rejected) as tags, and one odd tag does not
+    turn a tag corpus into a multi-label one.
 
     Parameters
     ----------
@@ -369,8 +515,7 @@ def detect_task(y_true: Any, y_pred: Any, *, ignore_index: int = -100) -> str:
         True labels, in any form :func:`evaluate` accepts: 1-d labels, an indicator matrix
         (dense or scipy sparse), per-sample label lists, or tag sequences.
     y_pred : array-like
-        Predicted labels in the same form; nested lists whose lengths differ from
-        ``y_true``'s pairwise are taken as multi-label.
+        Predicted labels in the same form (used when ``y_true`` holds no value at all).
     ignore_index : int, default=-100
         Integer tag id marking positions to skip; nested integer lists holding it are
         taken as tags.
@@ -386,35 +531,45 @@ def detect_task(y_true: Any, y_pred: Any, *, ignore_index: int = -100) -> str:
     ('multiclass', 'multilabel')
     >>> detect_task([["B-PER", "O"]], [["O", "O"]])
     'tags'
+    >>> detect_task([["B-PER", "O", "X-PER"], ["O"]], [["O", "O", "O"], ["O"]])
+    'tags'
     """
+    y_true, y_pred = _as_input(y_true), _as_input(y_pred)
     if sp.issparse(y_true):
         return "multilabel"
     if isinstance(y_true, np.ndarray) and y_true.dtype != object:
         if y_true.ndim == 1 or (y_true.ndim == 2 and y_true.shape[1] == 1):
             return "multiclass"
-        values = np.unique(y_true)
-        return "multilabel" if np.isin(values, (0, 1)).all() else "tags"
+        return "multilabel" if np.isin(np.unique(y_true), (0, 1)).all() else "tags"
     items = list(islice((s for s in y_true if _is_seq(s)), 1))
     if not items:
         return "multiclass"
-    try:
-        same = len(y_true) == len(y_pred) and all(
-            len(a) == len(b) for a, b in zip(y_true, y_pred, strict=True))
-    except TypeError:
-        same = False
-    if not same:
-        return "multilabel"
-    sample = {x for s in islice(y_true, 2000) for x in s}
-    if sample and all(isinstance(x, str) and _TAG.match(x) for x in sample):
+    values: set[Any] = set()
+    for source in (y_true, y_pred):
+        try:
+            for row in source:
+                if _is_seq(row):
+                    values.update(row)
+        except TypeError:
+            return "multilabel"
+        if values:
+            break
+    if not values:
+        raise CurateValueError(
+            "y_true and y_pred hold only empty sequences, so the task cannot be told; pass "
+            "task='tags' (scored like seqeval) or task='multilabel'")
+    if _tag_share(values) > 0.5:
         return "tags"
-    if any(isinstance(x, int | np.integer) and x == ignore_index for x in sample):
+    if any(isinstance(x, int | np.integer) and x == ignore_index for x in values):
         return "tags"
     return "multilabel"
 
 
 def _as_input(y: Any) -> Any:
-    if isinstance(y, pd.DataFrame | pd.Series):
-        return y.to_numpy()
+    y = as_array(y)
+    if isinstance(y, list) and y and type(y[0]).__module__.split(".")[0] in ("torch",
+                                                                            "pandas"):
+        y = [as_array(row) for row in y]
     return y
 
 
@@ -430,13 +585,15 @@ def _check_zero_division(zero_division: Any) -> None:
 
 _RULES: dict[str, list[Any]] = {
     "task": [Options({"auto", "multiclass", "multilabel", "tags"})],
-    "scheme": [Options({"IOB2", "IOBES"})],
+    "scheme": [Options({"auto", *TAG_SCHEMES})],
     "mode": [Options({"default", "strict"})],
     "ignore_index": [Interval(int, None, None)],
+    "beta": [Interval(float, 0, None)],
     "baseline_margin": [Interval(float, 0, 1)],
     "recall_gap": [Interval(float, 0, 1)],
     "rare_recall": [Interval(float, 0, 1)],
     "high_accuracy": [Interval(float, 0, 1)],
+    "threshold_gain": [Interval(float, 0, 1)],
 }
 
 
@@ -447,44 +604,71 @@ def evaluate(
     *,
     task: str = "auto",
     labels: Any = None,
+    target_names: Sequence[str] | None = None,
     background: Any = "auto",
-    scheme: str = "IOB2",
+    scheme: str = "auto",
     mode: str = "default",
+    suffix: Any = "auto",
     ignore_index: int = -100,
+    sample_weight: Any = None,
+    beta: float = 1.0,
+    thresholds: Any = None,
     rare: Sequence[str] | None = None,
     zero_division: Any = "warn",
     baseline_margin: float = 0.02,
     recall_gap: float = 0.2,
     rare_recall: float = 0.5,
     high_accuracy: float = 0.8,
+    threshold_gain: float = 0.05,
 ) -> Evaluation:
     """Score predictions per class and on average, and judge the accuracy paradox.
 
     Parameters
     ----------
     y_true, y_pred : array-like
-        ``multiclass``: 1-d labels (int or str). ``multilabel``: indicator matrices of shape
-        (n_samples, n_classes) (dense or scipy sparse) or per-sample label lists.
-        ``tags``: lists of tag sequences (``"B-PER"``...), or padded int arrays / lists of
-        int sequences where ``y_true == ignore_index`` marks positions to skip.
+        ``multiclass``: 1-d labels (int or str; float labels must be whole numbers, as in
+        scikit-learn). ``multilabel``: indicator matrices of shape (n_samples, n_classes)
+        (dense or scipy sparse) or per-sample label lists; with ``thresholds=``, ``y_pred``
+        holds scores. ``tags``: lists of tag sequences (``"B-PER"``...), or padded int
+        arrays / lists of int sequences where ``y_true == ignore_index`` marks positions
+        to skip. numpy arrays, pandas objects, lists and torch tensors (CPU or CUDA) are
+        accepted.
     task : {"auto", "multiclass", "multilabel", "tags"}, default="auto"
-        ``auto``: sparse or 0/1 2-d arrays -> multilabel, other 2-d int arrays -> tags,
-        1-d -> multiclass; nested lists of tag-shaped strings (``O``, ``B-X``...) with equal
-        lengths pairwise -> tags; other nested lists -> multilabel.
+        See :func:`detect_task` for the ``auto`` rules.
     labels : array-like or dict, default=None
         multiclass and multi-label lists: restrict to and order by these labels (as in
         scikit-learn; absent labels score zero_division). Indicator matrices: the column
-        names. Integer tags: the tag of each id (a list indexed by id or an id2label dict).
+        indices to keep, in order (as scikit-learn). Integer tags: the tag of each id (a
+        list indexed by id or an id2label dict).
+    target_names : list of str, default=None
+        Display names of the classes, in the order of ``labels`` (or of the sorted
+        classes), as in scikit-learn's ``classification_report``.
     background : str or None, default="auto"
         A class left out of the micro/macro/weighted averages (still shown per class).
         ``"auto"`` means ``"O"`` for tags (token level) and None otherwise.
-    scheme : {"IOB2", "IOBES"}, default="IOB2"
-        Tagging scheme of ``mode="strict"``.
+    scheme : {"auto", "IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU"}, default="auto"
+        Tagging scheme of ``mode="strict"``; ``auto`` detects it from ``y_true`` with
+        :func:`curate._tags.detect_scheme` (as seqeval's ``auto_detect``; an ``O``-only
+        corpus is IOB2).
     mode : {"default", "strict"}, default="default"
         Entity extraction like seqeval: ``default`` (conlleval-compatible, lenient) or
         ``strict`` (spans must be well formed in ``scheme``; tags it does not allow raise).
+    suffix : bool or "auto", default="auto"
+        Tags carry their prefix at the end (``PER-B``), as seqeval's ``suffix=True``.
+        ``auto``: True when more distinct tags read as suffix style than as prefix style.
     ignore_index : int, default=-100
         Integer tag id to skip (positions where ``y_true`` holds it).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each sample (multiclass and multi-label, as scikit-learn); counts and
+        supports become weighted sums. Not accepted for tags (seqeval ignores it).
+    beta : float, default=1.0
+        F-beta instead of F1: ``(1 + beta**2) tp / (beta**2 (tp + fn) + tp + fp)``; the
+        ``f1`` column and ``Scores.f1`` then hold F-beta.
+    thresholds : float or array-like of shape (n_classes,), default=None
+        Multi-label scores: ``y_pred`` holds scores and a class is predicted where
+        ``score >= threshold`` (one number, or one per class from
+        :func:`curate.tune_thresholds`). Adds the ``average_precision`` column and
+        ``mean_average_precision``, and the verdict's ``threshold`` rule.
     rare : list of str, default=None
         Classes checked by the rare-recall rule; None: the bottom third (at least one) of
         the non-background classes with support, by support.
@@ -499,6 +683,9 @@ def evaluate(
         Rule 3: flagged when accuracy >= high_accuracy and a rare class has recall below this.
     high_accuracy : float, default=0.8
         Rule 3's accuracy level.
+    threshold_gain : float, default=0.05
+        Rule 4 (scores with one fixed threshold): flagged when per-class thresholds tuned
+        on these scores raise macro-F1 by at least this much.
 
     Returns
     -------
@@ -516,31 +703,122 @@ def evaluate(
     [0.8333, 0.8333, 0.7778]
     """
     _check_zero_division(zero_division)
+    if not (suffix == "auto" or isinstance(suffix, bool)):
+        raise CurateValueError(
+            f"The 'suffix' parameter of evaluate must be a bool or 'auto'. Got {suffix!r} "
+            "instead.")
     y_true, y_pred = _as_input(y_true), _as_input(y_pred)
+    scores = None
+    if thresholds is not None:
+        if task not in ("auto", "multilabel"):
+            raise CurateValueError(
+                f"thresholds= turns multi-label scores into predictions; task={task!r} has "
+                "no scores. Use task='multilabel' or drop thresholds=")
+        scores = np.asarray(y_pred, dtype=np.float64) if not sp.issparse(y_pred) else None
+        if scores is None or scores.ndim != 2:
+            raise CurateValueError(
+                "with thresholds=, y_pred must hold scores of shape (n_samples, n_classes)")
+        y_pred = apply_thresholds(scores, thresholds)
+        task = "multilabel"
     if task == "auto":
         task = detect_task(y_true, y_pred, ignore_index=ignore_index)
     if background == "auto":
         background = "O" if task == "tags" else None
     bg = None if background is None else str(background)
-    thresholds = {"baseline_margin": baseline_margin, "recall_gap": recall_gap,
-                  "rare_recall": rare_recall, "high_accuracy": high_accuracy}
-    common = {"zero_division": zero_division, "thresholds": thresholds, "rare": rare}
-    options = {"task": task, "mode": mode, "scheme": scheme, "zero_division": zero_division,
-               **thresholds}
+    limits = {"baseline_margin": baseline_margin, "recall_gap": recall_gap,
+              "rare_recall": rare_recall, "high_accuracy": high_accuracy}
+    common = {"zero_division": zero_division, "thresholds": limits, "rare": rare,
+              "beta": float(beta)}
+    options = {"task": task, "mode": mode, "scheme": scheme, "suffix": suffix,
+               "beta": float(beta), "zero_division": zero_division,
+               "weighted": sample_weight is not None, **limits,
+               "threshold_gain": threshold_gain}
     if task == "tags":
-        return _evaluate_tags(y_true, y_pred, labels=labels, bg=bg, mode=mode, scheme=scheme,
-                              ignore_index=ignore_index, options=options, **common)
+        if sample_weight is not None:
+            raise CurateValueError(
+                "sample_weight is not supported for task='tags' (seqeval ignores it); "
+                "drop sample_weight= or score the tokens with task='multiclass'")
+        ev = _evaluate_tags(y_true, y_pred, labels=labels, bg=bg, mode=mode, scheme=scheme,
+                            suffix=suffix, ignore_index=ignore_index, options=options,
+                            **common)
+        return _rename(ev, target_names)
     if task == "multilabel":
         lists = not (sp.issparse(y_true) or (isinstance(y_true, np.ndarray)
                                              and y_true.ndim == 2 and y_true.dtype != object))
-        counts = count_multilabel(y_true, y_pred, column_names=None if lists else labels)
+        select = None if lists or labels is None else _unique_labels(labels)
+        counts = count_multilabel(y_true, y_pred, select=select, sample_weight=sample_weight)
         if lists and labels is not None:
             counts = restrict(counts, _unique_labels(labels))
+        options["micro_is_accuracy"] = False
     else:
-        counts = count_multiclass(y_true, y_pred)
+        counts = count_multiclass(y_true, y_pred, sample_weight=sample_weight)
+        present = list(counts.labels)
         if labels is not None:
-            counts = restrict(counts, _unique_labels(labels))
-    return _build(counts, task=task, level="sample", bg=bg, options=options, **common)
+            wanted = _unique_labels(labels)
+            counts = restrict(counts, wanted)
+            options["micro_is_accuracy"] = set(present) <= set(wanted)
+        else:
+            options["micro_is_accuracy"] = True
+    threshold_check = None
+    if scores is not None:
+        threshold_check = _threshold_check(y_true, scores, thresholds, counts, beta,
+                                           threshold_gain)
+    ev = _build(counts, task=task, level="sample", bg=bg, options=options,
+                threshold_check=threshold_check, **common)
+    if scores is not None:
+        ev = _with_ap(ev, y_true, scores, counts)
+    return _rename(ev, target_names)
+
+
+def _with_ap(ev: Evaluation, y_true: Any, scores: np.ndarray, counts: Counts) -> Evaluation:
+    cols = [int(c) for c in counts.labels]
+    truth = y_true.toarray() if sp.issparse(y_true) else np.asarray(y_true)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        ap = average_precision(truth[:, cols], scores[:, cols])
+    frame = ev.per_class.copy()
+    frame["average_precision"] = ap
+    keep = [i for i, n in enumerate(ev.classes) if n in ev.averaged_classes]
+    return replace(ev, per_class=frame,
+                   mean_average_precision=float(np.mean(ap[keep])) if keep else float("nan"))
+
+
+def _threshold_check(
+    y_true: Any, scores: np.ndarray, thresholds: Any, counts: Counts, beta: float,
+    gain: float,
+) -> dict[str, Any] | None:
+    """Rule 4's numbers: macro-F1 at the given fixed threshold and at tuned thresholds."""
+    fixed = np.asarray(thresholds, dtype=np.float64)
+    if fixed.ndim != 0:
+        return None  # per-class thresholds were given: nothing fixed to blame
+    truth = y_true.toarray() if sp.issparse(y_true) else np.asarray(y_true)
+    cols = [int(c) for c in counts.labels]
+    tuned = tune_thresholds(truth[:, cols], scores[:, cols], metric="fbeta", beta=beta,
+                            default=float(fixed))
+    pred = apply_thresholds(scores[:, cols], tuned)
+    tp = (truth[:, cols].astype(bool) & pred.astype(bool)).sum(axis=0)
+    f_fixed = prf(counts.tp, counts.pred, counts.true, 0, beta)[2]
+    f_tuned = prf(tp, pred.sum(axis=0), truth[:, cols].sum(axis=0), 0, beta)[2]
+    return {"threshold": float(fixed), "gain": gain, "names": [str(c) for c in cols],
+            "f_fixed": f_fixed, "f_tuned": f_tuned}
+
+
+def _rename(ev: Evaluation, target_names: Sequence[str] | None) -> Evaluation:
+    if target_names is None:
+        return ev
+    names = [str(n) for n in target_names]
+    if len(names) != len(ev.classes) or len(set(names)) != len(names):
+        raise CurateValueError(
+            f"target_names has {len(names)} names for {len(ev.classes)} classes "
+            f"{ev.classes[:10]}; give one distinct name per class, in the order of labels=")
+    mapping = dict(zip(ev.classes, names, strict=True))
+    frame = ev.per_class.rename(index=mapping)
+    verdict = ev.paradox
+    return replace(
+        ev, per_class=frame, averaged_classes=tuple(mapping[c] for c in ev.averaged_classes),
+        background=None if ev.background is None else mapping.get(ev.background,
+                                                                  ev.background),
+        majority_label=mapping.get(ev.majority_label, ev.majority_label), paradox=verdict)
 
 
 def _unique_labels(labels: Any) -> list[Any]:
@@ -564,27 +842,29 @@ def _check_rare(rare: Sequence[str] | None, names: Sequence[str]) -> None:
 def _build(
     counts: Counts, *, task: str, level: str, bg: str | None, zero_division: Any,
     thresholds: dict[str, float], rare: Sequence[str] | None, options: dict[str, Any],
-    warn: bool = True,
+    beta: float, warn: bool = True, seqeval_weighted: bool = False,
+    threshold_check: dict[str, Any] | None = None,
 ) -> Evaluation:
     _check_rare(rare, counts.names)
     warn = warn and zero_division == "warn"
     frame, scores, averaged = _scored(counts, background=bg, zero_division=zero_division,
-                                      warn=warn)
+                                      warn=warn, beta=beta, seqeval_weighted=seqeval_weighted)
     n = counts.n
     accuracy = counts.correct / n if n else float("nan")
     samples = None
     if task == "multilabel":
-        samples = _samples_avg(counts, zero_division, warn)
+        samples = _samples_avg(counts, zero_division, warn, beta)
         sub = frame.loc[list(averaged)]
         top = str(sub["support"].idxmax()) if len(sub) else ""
-        total = int(sub["support"].sum())
-        baseline = 2 * int(sub["support"].max()) / (n + total) if n + total else float("nan")
+        total = sub["support"].sum()
+        baseline = 2 * sub["support"].max() / (n + total) if n + total else float("nan")
         score, score_name, majority = scores["micro"].f1, "Micro-F1", top
     else:
         baseline = counts.majority_count / n if n else float("nan")
         score, score_name, majority = accuracy, "Accuracy", f"{counts.majority_label}"
-    verdict = _verdict(frame, averaged, score=score, score_name=score_name, baseline=baseline,
-                       majority=majority, rare=rare, thresholds=thresholds)
+    verdict = _verdict(frame, averaged, score=score, score_name=score_name,
+                       baseline=float(baseline), majority=majority, rare=rare,
+                       thresholds=thresholds, threshold_check=threshold_check)
     return Evaluation(
         task=task, level=level, per_class=frame, micro=scores["micro"],
         macro=scores["macro"], weighted=scores["weighted"], accuracy=float(accuracy),
@@ -594,22 +874,65 @@ def _build(
     )
 
 
+def _resolve_tags(
+    t: np.ndarray, p: np.ndarray, lengths: np.ndarray, vocab: list[str], *, mode: str,
+    scheme: str, suffix: Any,
+) -> tuple[str, bool]:
+    """The scheme and suffix style to read the tags with; warns or raises on odd tags."""
+    used = sorted(set(np.unique(t).tolist()) | set(np.unique(p).tolist()))
+    present = [vocab[i] for i in used]
+    if suffix == "auto":
+        found = scheme_from_codes(t, lengths, vocab)
+        suffix = found.suffix if found is not None else detect_suffix(present)
+    odd = odd_tags(present, suffix=suffix)
+    style = "suffix style such as 'PER-B'" if suffix else "prefix style such as 'B-PER'"
+    if mode == "strict":
+        if odd:
+            raise CurateValueError(
+                f"tag {odd[0]!r} is not a well-formed tag ({style}, or 'O'); mode='strict' "
+                f"cannot read it (odd tags: {odd[:10]}); fix the tags or use mode='default'")
+        if scheme == "auto":
+            found = scheme_from_codes(t, lengths, vocab)
+            if found is None:
+                prefixes = sorted({(parse_tag(v, suffix=suffix) or ("?",))[0] for v in present})
+                raise CurateValueError(
+                    f"cannot detect the tagging scheme of y_true (prefixes {prefixes} fit no "
+                    f"single scheme); pass scheme= (one of {list(TAG_SCHEMES)})")
+            scheme = found.scheme
+        return scheme, bool(suffix)
+    letters = (lambda v: v[-1:]) if suffix else (lambda v: v[:1])
+    lenient = [v for v in present if v not in odd and v != "O" and letters(v) in "LU"]
+    if odd or lenient:
+        warnings.warn(
+            f"tags {(odd + lenient)[:10]} are not read as entity tags by mode='default' "
+            f"(it reads {style} with prefixes B, I, E, S, and 'O'); like seqeval, they are "
+            "scored as they fall. Fix the tags, or use mode='strict' (with scheme='BILOU' "
+            "for L-/U- tags).", CurateWarning, stacklevel=user_stacklevel())
+    return ("IOB2" if scheme == "auto" else scheme), bool(suffix)
+
+
 def _evaluate_tags(
     y_true: Any, y_pred: Any, *, labels: Any, bg: str | None, mode: str, scheme: str,
-    ignore_index: int, zero_division: Any, thresholds: dict[str, float],
-    rare: Sequence[str] | None, options: dict[str, Any],
+    suffix: Any, ignore_index: int, zero_division: Any, thresholds: dict[str, float],
+    rare: Sequence[str] | None, options: dict[str, Any], beta: float,
 ) -> Evaluation:
     t, p, lengths, vocab = encode_tags(y_true, y_pred, labels=labels, ignore_index=ignore_index)
+    scheme, suffix = _resolve_tags(t, p, lengths, vocab, mode=mode, scheme=scheme,
+                                   suffix=suffix)
+    options = {**options, "scheme": scheme if mode == "strict" else None, "suffix": suffix,
+               "micro_is_accuracy": False}
     tok_counts = token_counts(t, p, vocab)
     token = _build(tok_counts, task="tags", level="token", bg=bg, zero_division=zero_division,
-                   thresholds=thresholds, rare=None, options=options, warn=False)
-    types, tp, pred, true = entity_counts(t, p, lengths, vocab, mode=mode, scheme=scheme)
+                   thresholds=thresholds, rare=None, options=options, warn=False, beta=beta)
+    types, tp, pred, true = entity_counts(t, p, lengths, vocab, mode=mode, scheme=scheme,
+                                          suffix=suffix)
     ent = Counts(labels=types, tp=tp, pred=pred, true=true, n=tok_counts.n,
                  correct=tok_counts.correct, balanced_accuracy=tok_counts.balanced_accuracy,
                  majority_label=tok_counts.majority_label,
                  majority_count=tok_counts.majority_count)
     main = _build(ent, task="tags", level="entity", bg=None, zero_division=zero_division,
-                  thresholds=thresholds, rare=rare, options=options)
+                  thresholds=thresholds, rare=rare, options=options, beta=beta,
+                  seqeval_weighted=True)
     verdict = _verdict(main.per_class, main.averaged_classes, score=token.accuracy,
                        score_name="Token accuracy", baseline=token.majority_baseline,
                        majority=token.majority_label, rare=rare, thresholds=thresholds)

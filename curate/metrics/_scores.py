@@ -61,11 +61,13 @@ def _divide(
 
 
 def prf(
-    tp: np.ndarray, pred: np.ndarray, true: np.ndarray, zero_division: Any = "warn"
+    tp: np.ndarray, pred: np.ndarray, true: np.ndarray, zero_division: Any = "warn",
+    beta: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Per-class precision, recall, F1 and the masks where each was 0/0.
+    """Per-class precision, recall, F-beta and the masks where each was 0/0.
 
-    ``f1 = 2 tp / (true + pred)`` (scikit-learn >= 1.3), ``zero_division`` where that is 0/0.
+    ``f = (1 + beta**2) tp / (beta**2 true + pred)`` (scikit-learn >= 1.3), ``zero_division``
+    where that is 0/0; ``beta=inf`` gives recall.
 
     Examples
     --------
@@ -75,7 +77,12 @@ def prf(
     """
     precision, p_mask = _divide(tp, pred, zero_division)
     recall, r_mask = _divide(tp, true, zero_division)
-    f1, f_mask = _divide(2.0 * np.asarray(tp, dtype=np.float64), np.add(true, pred), zero_division)
+    if np.isposinf(beta):
+        f1, f_mask = recall.copy(), r_mask
+    else:
+        b2 = beta * beta
+        f1, f_mask = _divide((1 + b2) * np.asarray(tp, dtype=np.float64),
+                             b2 * np.asarray(true, dtype=np.float64) + pred, zero_division)
     return precision, recall, f1, {"precision": p_mask, "recall": r_mask, "f-score": f_mask}
 
 
@@ -98,6 +105,7 @@ def average_scores(
     pred: np.ndarray,
     true: np.ndarray,
     zero_division: Any = "warn",
+    beta: float = 1.0,
 ) -> dict[str, tuple[Scores, dict[str, bool]]]:
     """Micro, macro and weighted averages of the classes given, with their 0/0 flags.
 
@@ -107,10 +115,11 @@ def average_scores(
     >>> out["micro"][0], out["macro"][0].precision
     (Scores(precision=0.5, recall=0.5, f1=0.5), 0.6666666666666666)
     """
-    tp, pred, true = (np.asarray(a, dtype=np.int64) for a in (tp, pred, true))
-    p, r, f, masks = prf(tp, pred, true, zero_division)
+    tp, pred, true = (np.asarray(a) for a in (tp, pred, true))
+    p, r, f, masks = prf(tp, pred, true, zero_division, beta)
     mp, mr, mf, mmasks = prf(
-        np.array([tp.sum()]), np.array([pred.sum()]), np.array([true.sum()]), zero_division
+        np.array([tp.sum()]), np.array([pred.sum()]), np.array([true.sum()]), zero_division,
+        beta,
     )
     any_masks = {k: bool(v.any()) for k, v in masks.items()}
     return {

@@ -1,4 +1,4 @@
-"""Tag sequences (BIO/IOB2/IOBES): token-level and entity-level counts, vectorised.
+"""Tag sequences (IOB1/IOB2/IOE1/IOE2/IOBES/BILOU): token-level and entity-level counts, vectorised.
 
 Token level treats every token as one single-label item. Entity level extracts spans with
 :func:`curate._tags.corpus_spans` (seqeval's default or strict mode) from both corpora laid
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from curate._tags import corpus_spans, flatten_tags
-from curate.exceptions import CurateValueError
+from curate.exceptions import CurateTypeError, CurateValueError
 from curate.metrics._counts import Counts, _finish_multiclass
 
 __all__ = ["encode_tags", "entity_counts", "token_counts"]
@@ -99,8 +99,15 @@ def encode_tags(
     """
     if isinstance(y_true, np.ndarray) and y_true.ndim == 2 and y_true.dtype.kind in "iu":
         return _int_tags(y_true, y_pred, labels, ignore_index)
+    for who, seqs in (("y_true", y_true), ("y_pred", y_pred)):
+        for i, row in enumerate(seqs):
+            if isinstance(row, str | bytes):
+                raise CurateTypeError(
+                    f"{who}[{i}] is the string {row!r}, not a sequence of tags; write "
+                    f"[{row!r}] for a one-token sequence")
     first: Any = next((s for s in y_true if len(s)), [])
-    if len(first) and isinstance(first[0], (int, np.integer)):
+    if len(first) and isinstance(first[0], (int, np.integer)) and not isinstance(
+            first[0], bool | np.bool_):
         return _int_tags(y_true, y_pred, labels, ignore_index)
     if labels is not None:
         raise CurateValueError(
@@ -143,6 +150,7 @@ def entity_counts(
     *,
     mode: str = "default",
     scheme: str = "IOB2",
+    suffix: bool = False,
 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """Per entity type ``(types, tp, pred, true)``; types sorted as seqeval sorts them.
 
@@ -155,10 +163,13 @@ def entity_counts(
     (['LOC', 'PER'], [1, 0], [1, 1], [1, 1])
     """
     try:
-        tt, ts, te, tnames = corpus_spans(t, lengths, vocab, mode=mode, scheme=scheme)
-        pt, ps, pe, pnames = corpus_spans(p, lengths, vocab, mode=mode, scheme=scheme)
+        tt, ts, te, tnames = corpus_spans(t, lengths, vocab, mode=mode, scheme=scheme,
+                                          suffix=suffix)
+        pt, ps, pe, pnames = corpus_spans(p, lengths, vocab, mode=mode, scheme=scheme,
+                                          suffix=suffix)
     except ValueError as exc:
-        raise CurateValueError(f"{exc}; use mode='default' or fix the tags") from exc
+        raise CurateValueError(f"{exc}; use mode='default', another scheme=, or fix the tags"
+                               ) from exc
     names = sorted(set(np.asarray(tnames)[tt].tolist()) | set(np.asarray(pnames)[pt].tolist()))
     where = {n: i for i, n in enumerate(names)}
     k = len(names)

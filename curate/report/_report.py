@@ -11,8 +11,16 @@ from typing import Any
 import pandas as pd
 
 from curate._atomic import atomic_write_text
-from curate._validation import Interval, check_param
-from curate.exceptions import CurateTypeError, CurateValueError
+from curate._validation import (
+    InstanceOf,
+    Options,
+    check_bool,
+    check_instance,
+    check_int,
+    check_param,
+    param_error,
+)
+from curate.exceptions import CurateValueError
 from curate.report._build import SCHEMA_VERSION, build_dataset, build_evaluation
 
 __all__ = ["Report", "dataset_report", "evaluation_report"]
@@ -55,9 +63,9 @@ class Report:
                 f"report schema_version {data.get('schema_version')!r} is not supported; "
                 f"this curate reads version {SCHEMA_VERSION}"
             )
-        check_param("plots", plots, _BOOL, "Report")
+        check_bool("plots", plots, "Report")
         self._data = json.loads(json.dumps(data, allow_nan=False))  # a private deep copy
-        self._plots = plots
+        self._plots = bool(plots)
         self._images: dict[str, bytes] | None = None
 
     @property
@@ -210,7 +218,7 @@ class Report:
         from curate.report._html import render_html
 
         use = self._plots if plots is None else plots
-        check_param("plots", use, _BOOL, "Report.to_html")
+        use = check_bool("plots", use, "Report.to_html")
         text = render_html(self._data, self.images() if use else None)
         if path is not None:
             atomic_write_text(path, text)
@@ -255,24 +263,7 @@ class Report:
         return f"Report(kind={self.kind!r}, title={self._data['title']!r})"
 
 
-class _Bool:
-    def accepts(self, value: Any) -> bool:
-        return isinstance(value, bool)
-
-    def __str__(self) -> str:
-        return "a bool"
-
-
-class _Formats:
-    def accepts(self, value: Any) -> bool:
-        return value in ("html", "md", "json")
-
-    def __str__(self) -> str:
-        return "one of {'html', 'json', 'md'}"
-
-
-_BOOL = [_Bool()]
-_FORMATS = _Formats()
+_FORMATS = Options(frozenset({"html", "md", "json"}))
 _SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
 
 
@@ -297,12 +288,7 @@ def format_from_path(path: str | os.PathLike[str]) -> str:
 def _check_table(table: Any) -> Any:
     from curate.labels import LabelTable
 
-    if not isinstance(table, LabelTable):
-        raise CurateTypeError(
-            "The 'table' parameter of dataset_report must be a curate.LabelTable. "
-            f"Got {type(table).__name__} instead."
-        )
-    return table
+    return check_instance("table", table, "dataset_report", LabelTable, "a curate.LabelTable")
 
 
 def _check_plan(plan: Any, table: Any) -> Any:
@@ -310,11 +296,8 @@ def _check_plan(plan: Any, table: Any) -> Any:
         return None
     from curate.balance import BalancePlan
 
-    if not isinstance(plan, BalancePlan):
-        raise CurateTypeError(
-            "The 'plan' parameter of dataset_report must be a curate.BalancePlan or None. "
-            f"Got {type(plan).__name__} instead."
-        )
+    check_param("plan", plan, [InstanceOf((BalancePlan,), "a curate.BalancePlan"), None],
+                "dataset_report")
     if plan.table.n_samples != table.n_samples or plan.table.classes != table.classes:
         raise CurateValueError(
             f"plan was made for a table with {plan.table.n_samples} samples and "
@@ -329,10 +312,9 @@ def _weights(table: Any, weights: Any) -> list[Any]:
         return []
     items = [weights] if isinstance(weights, str) or hasattr(weights, "scheme") else weights
     if not isinstance(items, Sequence):
-        raise CurateTypeError(
-            "The 'weights' parameter of dataset_report must be None, a scheme name, a "
-            f"ClassWeights or a list of those. Got {type(weights).__name__} instead."
-        )
+        raise param_error("weights", "dataset_report",
+                          "None, a scheme name, a ClassWeights or a list of those", weights,
+                          wrong_type=True)
     from curate.weights import class_weights
 
     out = []
@@ -342,10 +324,8 @@ def _weights(table: Any, weights: Any) -> list[Any]:
         elif hasattr(item, "scheme") and hasattr(item, "weights"):
             out.append(item)
         else:
-            raise CurateTypeError(
-                "The 'weights' parameter of dataset_report must hold scheme names or "
-                f"ClassWeights. Got {type(item).__name__} instead."
-            )
+            raise param_error("weights", "dataset_report",
+                              "a list of scheme names or ClassWeights", weights, wrong_type=True)
     return out
 
 
@@ -364,10 +344,8 @@ def _frontier(table: Any, plan: Any, frontier: Any) -> pd.DataFrame | None:
             )
         return frontier
     if frontier is not True:
-        raise CurateTypeError(
-            "The 'frontier' parameter of dataset_report must be a bool, a DataFrame or None. "
-            f"Got {type(frontier).__name__} instead."
-        )
+        raise param_error("frontier", "dataset_report", "a bool, a DataFrame or None", frontier,
+                          wrong_type=True)
     if plan is None or plan.method not in ("interclass", "balancer"):
         return None
     from curate.balance import frontier as compute_frontier
@@ -438,9 +416,9 @@ def dataset_report(
 
     table = _check_table(table)
     plan = _check_plan(plan, table)
-    check_param("max_classes", max_classes, [Interval(int, 2, None)], "dataset_report")
-    check_param("plots", plots, _BOOL, "dataset_report")
-    _check_title(title, "dataset_report")
+    check_int("max_classes", max_classes, "dataset_report", low=2)
+    plots = check_bool("plots", plots, "dataset_report")
+    check_instance("title", title, "dataset_report", str, "a str")
     data = build_dataset(
         imbalance_stats(table),
         plan=plan,
@@ -450,13 +428,6 @@ def dataset_report(
         max_classes=max_classes,
     )
     return Report(data, plots=plots)
-
-
-def _check_title(title: Any, owner: str) -> None:
-    if not isinstance(title, str):
-        raise CurateTypeError(
-            f"The 'title' parameter of {owner} must be a str. Got {title!r} instead."
-        )
 
 
 def evaluation_report(
@@ -505,17 +476,18 @@ def evaluation_report(
     >>> report.data["verdict"]["flagged"]
     True
     """
-    check_param("max_classes", max_classes, [Interval(int, 2, None)], "evaluation_report")
-    check_param("plots", plots, _BOOL, "evaluation_report")
-    _check_title(title, "evaluation_report")
-    names = list(names) if not isinstance(names, str) else [names]
+    check_int("max_classes", max_classes, "evaluation_report", low=2)
+    plots = check_bool("plots", plots, "evaluation_report")
+    check_instance("title", title, "evaluation_report", str, "a str")
     runs = [ev] if other is None else [ev, other]
-    if len(names) < len(runs) or not all(isinstance(n, str) for n in names):
-        raise CurateValueError(
-            f"names must hold one str per run ({len(runs)}); got {names!r}"
-        )
-    if len(runs) == 2 and names[0] == names[1]:
-        raise CurateValueError(f"names must differ; got {names!r}")
+    expected = f"a sequence of {len(runs)} distinct str, one per run"
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, Sequence) or not all(isinstance(n, str) for n in names):
+        raise param_error("names", "evaluation_report", expected, names, wrong_type=True)
+    names = list(names)
+    if len(names) < len(runs) or len(set(names[: len(runs)])) < len(runs):
+        raise param_error("names", "evaluation_report", expected, names)
     data = build_evaluation(runs, names=names[: len(runs)], title=title,
                             max_classes=max_classes)
     return Report(data, plots=plots)

@@ -1,15 +1,4 @@
-"""Rare-label helpers: find rare classes, augment rare samples more, oversample them a little.
-
-These are the two cheap complements to a weighted loss for token classification (NER, KIE):
-
-- augment samples that hold a rare label more often (:func:`rare_aware_probability` per sample,
-  :func:`has_rare_label` inside a collator working on ``labels`` tensors with -100);
-- duplicate samples holding rare labels, capped at ``max_factor`` (1–2x: more copies mostly
-  teach the model those exact samples), with :func:`oversample_rare`, which returns the same
-  :class:`~curate.BalancePlan` as every other resampler. The other rule-based plans (repeat
-  factors, quotas) are in :mod:`curate.balance.baselines`; the integer-program balancer is
-  :class:`curate.InterClassBalancer`.
-"""
+"""Rare-label helpers: rare classes, rare-aware probabilities, has_rare_label, oversampling."""
 
 from __future__ import annotations
 

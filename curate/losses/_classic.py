@@ -1,35 +1,24 @@
-"""Imbalance-aware losses for torch: weighted cross-entropy, focal, sigmoid focal, class-balanced.
-
-Every loss takes logits shaped ``(N, C)`` or ``(B, T, C)`` (classes last, as Hugging Face
-token classifiers return them) and integer targets ``(N,)`` or ``(B, T)`` where
-``ignore_index`` marks positions that never count.
-
-Numerics shared by all losses:
-
-- log-softmax / log-sigmoid based, so large logits never overflow;
-- ``float16`` / ``bfloat16`` logits are computed in ``float32`` and the loss is returned in
-  ``float32`` (as autocast does for ``cross_entropy``); other dtypes compute and return in the
-  logits' dtype, on the logits' device;
-- a batch whose labels are all ``ignore_index`` gives a loss of exactly 0 that still has a
-  gradient (of zeros), never NaN;
-- class weights are a registered buffer: they move with ``loss.to(device)``; when the logits
-  sit elsewhere, the weights are copied once per (device, dtype) and cached, not per call.
-
-Importing this module imports torch; ``import curate`` does not.
-"""
+"""Weighted cross-entropy, softmax and sigmoid focal, class-balanced, and the HF loss hook."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Literal
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from curate._validation import Interval, Options, check_param
 from curate.exceptions import CurateTypeError, CurateValueError
+from curate.losses._base import (
+    WeightedLoss,
+    compute_dtype,
+    cross_entropy,
+    flatten,
+    reduce,
+    to_output,
+)
 
 __all__ = [
     "ClassBalancedLoss",
@@ -39,105 +28,8 @@ __all__ = [
     "token_classification_loss",
 ]
 
-_REDUCTIONS = Options({"mean", "sum", "none"})
 
-
-def _as_weight_tensor(weights: Any, owner: str, name: str = "weights") -> Tensor | None:
-    """ClassWeights / tensor / ndarray / list -> 1-D float64 CPU tensor (a copy)."""
-    if weights is None:
-        return None
-    if hasattr(weights, "weights") and hasattr(weights, "classes"):  # ClassWeights
-        weights = weights.weights
-    try:
-        if isinstance(weights, Tensor):
-            t = weights.detach().to("cpu", torch.float64).clone()
-        else:
-            t = torch.from_numpy(np.array(weights, dtype=np.float64))  # a writable copy
-    except (TypeError, ValueError) as exc:
-        raise CurateTypeError(
-            f"The {name!r} parameter of {owner} must be a ClassWeights, tensor, ndarray or list "
-            f"of floats. Got {type(weights).__name__} instead."
-        ) from exc
-    if t.ndim != 1 or t.numel() == 0:
-        raise CurateValueError(
-            f"The {name!r} parameter of {owner} must be 1-D with one weight per class. "
-            f"Got shape {tuple(t.shape)} instead."
-        )
-    if not torch.isfinite(t).all() or (t < 0).any():
-        raise CurateValueError(f"The {name!r} parameter of {owner} must hold finite weights >= 0.")
-    return t
-
-
-def _compute_dtype(logits: Tensor) -> torch.dtype:
-    return torch.float32 if logits.dtype in (torch.float16, torch.bfloat16) else logits.dtype
-
-
-def _flatten(logits: Tensor, target: Tensor, owner: str) -> tuple[Tensor, Tensor]:
-    """(..., C) logits and (...) targets -> (M, C) and (M,)."""
-    if logits.ndim < 1 or target.shape != logits.shape[:-1]:
-        raise CurateValueError(
-            f"{owner} expects logits of shape (N, C) or (B, T, C) and targets of shape (N,) or "
-            f"(B, T); got logits {tuple(logits.shape)} and targets {tuple(target.shape)}"
-        )
-    if target.dtype.is_floating_point or target.dtype == torch.bool:
-        raise CurateTypeError(f"{owner} expects integer class ids as targets; got {target.dtype}")
-    return logits.reshape(-1, logits.shape[-1]), target.reshape(-1)
-
-
-class _WeightedLoss(nn.Module):
-    """Holds the optional class-weight buffer and the device/dtype cache."""
-
-    weight: Tensor | None
-
-    def __init__(self, weights: Any, reduction: str, owner: str, name: str = "weights") -> None:
-        super().__init__()
-        check_param("reduction", reduction, [_REDUCTIONS], owner)
-        self.reduction = reduction
-        self.register_buffer("weight", _as_weight_tensor(weights, owner, name))
-        self._cache: dict[tuple[torch.device, torch.dtype], Tensor] = {}
-
-    def _weight_for(self, logits: Tensor, n_classes: int, dtype: torch.dtype) -> Tensor | None:
-        w = self.weight
-        if w is None:
-            return None
-        if w.numel() != n_classes:
-            raise CurateValueError(
-                f"{type(self).__name__} has {w.numel()} class weights but the logits have "
-                f"{n_classes} classes"
-            )
-        if w.device == logits.device and w.dtype == dtype:
-            return w
-        key = (logits.device, dtype)
-        cached = self._cache.get(key)
-        if cached is None or cached.numel() != w.numel():
-            cached = w.to(device=logits.device, dtype=dtype)
-            self._cache[key] = cached
-        return cached
-
-    def _apply(self, fn: Any, recurse: bool = True) -> Any:  # .to()/.cuda() drop the cache
-        self._cache = {}
-        return super()._apply(fn, recurse)
-
-    def extra_repr(self) -> str:
-        n = None if self.weight is None else self.weight.numel()
-        return f"n_weights={n}, reduction={self.reduction!r}"
-
-
-def _reduce(per_item: Tensor, denom: Tensor, reduction: str, shape: torch.Size) -> Tensor:
-    if reduction == "none":
-        return per_item.reshape(shape)
-    total = per_item.sum()
-    if reduction == "sum":
-        return total
-    # weighted mean; an all-ignored batch has total == 0 and denom == 0 -> 0 with a grad
-    return total / denom.clamp_min(torch.finfo(denom.dtype).tiny)
-
-
-def _out(loss: Tensor, logits: Tensor) -> Tensor:
-    return loss if logits.dtype not in (torch.float16, torch.bfloat16) else loss.float()
-
-
-class WeightedCrossEntropy(_WeightedLoss):
+class WeightedCrossEntropy(WeightedLoss):
     """Class-weighted cross-entropy equal to ``torch.nn.functional.cross_entropy``.
 
     For logits ``(N, C)`` or ``(B, T, C)`` and targets ``(N,)`` or ``(B, T)``, with
@@ -204,32 +96,15 @@ class WeightedCrossEntropy(_WeightedLoss):
             ``target.shape`` for ``"none"``; ``float32`` for half-precision logits, else the
             logits' dtype.
         """
-        z, y = _flatten(logits, target, "WeightedCrossEntropy")
-        dtype = _compute_dtype(logits)
+        z, y = flatten(logits, target, "WeightedCrossEntropy")
+        dtype = compute_dtype(logits)
         z = z.to(dtype)
         w = self._weight_for(logits, z.shape[-1], dtype)
-        if self.reduction == "none":
-            per = F.cross_entropy(z, y, weight=w, ignore_index=self.ignore_index,
-                                  label_smoothing=self.label_smoothing, reduction="none")
-            return per.reshape(target.shape)
-        if self.reduction == "mean" and self.label_smoothing == 0:
-            # fast path: F.cross_entropy's own weighted mean; an all-ignored batch makes it
-            # 0/0 = nan, replaced by 0 with a (zero) gradient, without a host sync
-            out = F.cross_entropy(z, y, weight=w, ignore_index=self.ignore_index)
-            return torch.where((y != self.ignore_index).any(), out, out.new_zeros(()))
-        total = F.cross_entropy(z, y, weight=w, ignore_index=self.ignore_index,
-                                label_smoothing=self.label_smoothing, reduction="sum")
-        if self.reduction == "sum":
-            return total
-        valid = y != self.ignore_index
-        if w is None:
-            denom = valid.sum().to(dtype)
-        else:
-            denom = (w[torch.where(valid, y, 0)] * valid).sum()
-        return total / denom.clamp_min(torch.finfo(dtype).tiny)
+        return cross_entropy(z, y, w, self.ignore_index, self.label_smoothing, self.reduction,
+                             target.shape)
 
 
-class FocalLoss(_WeightedLoss):
+class FocalLoss(WeightedLoss):
     """Softmax focal loss for multi-class targets (Lin et al. 2017), log-softmax based.
 
     ``l_i = -alpha_{y_i} (1 - p_i) ** gamma log p_i`` with ``p_i = softmax(z_i)_{y_i}``.
@@ -294,8 +169,8 @@ class FocalLoss(_WeightedLoss):
             ``target.shape`` for ``"none"``; ``float32`` for half-precision logits, else the
             logits' dtype.
         """
-        z, y = _flatten(logits, target, "FocalLoss")
-        dtype = _compute_dtype(logits)
+        z, y = flatten(logits, target, "FocalLoss")
+        dtype = compute_dtype(logits)
         z = z.to(dtype)
         valid = y != self.ignore_index
         safe_y = torch.where(valid, y, 0)
@@ -311,10 +186,10 @@ class FocalLoss(_WeightedLoss):
         w = self._weight_for(logits, z.shape[-1], dtype)
         wy = valid.to(dtype) if w is None else w[safe_y] * valid
         per = per * wy
-        return _out(_reduce(per, wy.sum(), self.reduction, target.shape), logits)
+        return to_output(reduce(per, wy.sum(), self.reduction, target.shape), logits)
 
 
-class SigmoidFocalLoss(_WeightedLoss):
+class SigmoidFocalLoss(WeightedLoss):
     """Sigmoid focal loss for multi-label targets, as ``torchvision.ops.sigmoid_focal_loss``.
 
     For logits ``z`` and 0/1 targets ``t`` of the same shape, ``p = sigmoid(z)``,
@@ -379,7 +254,7 @@ class SigmoidFocalLoss(_WeightedLoss):
                 f"SigmoidFocalLoss expects targets shaped like the logits; got logits "
                 f"{tuple(logits.shape)} and targets {tuple(target.shape)}"
             )
-        dtype = _compute_dtype(logits)
+        dtype = compute_dtype(logits)
         z, t = logits.to(dtype), target.to(dtype)
         per = F.binary_cross_entropy_with_logits(z, t, reduction="none")
         if self.gamma != 0:
@@ -395,8 +270,8 @@ class SigmoidFocalLoss(_WeightedLoss):
             if w is not None:
                 per = per * w
         if self.reduction == "none":
-            return _out(per, logits)
-        return _out(per.sum() if self.reduction == "sum" else per.mean(), logits)
+            return to_output(per, logits)
+        return to_output(per.sum() if self.reduction == "sum" else per.mean(), logits)
 
 
 def _effective_weights(counts: Any, beta: float) -> Any:
@@ -564,7 +439,7 @@ def token_classification_loss(
     if num_labels is not None:
         check_param("num_labels", num_labels, [Interval(int, 1, None)],
                     "token_classification_loss")
-    module: _WeightedLoss
+    module: WeightedLoss
     if loss == "ce":
         module = WeightedCrossEntropy(weights, ignore_index, label_smoothing, reduction="none")
     else:

@@ -1,0 +1,350 @@
+"""The label pass as pure functions of one partition, and their reduction.
+
+A parquet dataset is cut into :class:`Partition` s (row ranges inside row groups, found from
+the footer metadata alone, so every partition knows the global index of its first row).
+:func:`update_partition` reads one partition's label column and returns its distinct label
+signatures with their sizes and first global rows; :func:`reduce_partials` adds those up.
+Summing partition outputs equals one pass over the whole column, whatever the partitioning:
+a signature's size is a sum and its first row a minimum.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from curate.exceptions import CurateValueError
+
+__all__ = ["LabelPass", "Partition", "partitions", "reduce_partials", "update_partition"]
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    """LabelTable's class order: numbers first (numerically), then strings (lexically)."""
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return (0, int(value))
+    return (1, str(value))
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Rows ``[start, stop)`` of row group ``row_group`` of one parquet file.
+
+    Attributes
+    ----------
+    path : str
+        The parquet file.
+    row_group : int
+        Row group inside the file.
+    start, stop : int
+        Rows ``[start, stop)`` of the row group.
+    offset : int
+        Global index (over the sorted files of the dataset) of row ``start``.
+
+    Examples
+    --------
+    >>> Partition("a.parquet", 0, 0, 10, 0).n_rows
+    10
+    """
+
+    path: str
+    row_group: int
+    start: int
+    stop: int
+    offset: int
+
+    @property
+    def n_rows(self) -> int:
+        """Rows in the partition."""
+        return self.stop - self.start
+
+
+def _files(path: str | os.PathLike[str]) -> list[Path]:
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(f for f in p.rglob("*.parquet") if f.is_file())
+        if not files:
+            raise CurateValueError(f"{str(p)!r} holds no *.parquet files; pass a parquet "
+                                   "file or a folder of them")
+        return files
+    if not p.is_file():
+        raise FileNotFoundError(f"no parquet file or folder at {str(p)!r}")
+    return [p]
+
+
+def partitions(path: str | os.PathLike[str], *,
+               rows_per_partition: int | None = None) -> list[Partition]:
+    """Cut a parquet file or folder into partitions, from footer metadata only.
+
+    Files are taken in sorted path order; each row group is one partition, or several of at
+    most ``rows_per_partition`` rows.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A parquet file, or a folder of ``*.parquet`` files.
+    rows_per_partition : int, default=None
+        Split row groups larger than this; ``None`` keeps whole row groups.
+
+    Returns
+    -------
+    list of Partition
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pyarrow as pa, pyarrow.parquet as pq
+    >>> p = os.path.join(tempfile.mkdtemp(), "l.parquet")
+    >>> pq.write_table(pa.table({"y": list("abcde")}), p)
+    >>> [(q.start, q.stop, q.offset) for q in partitions(p, rows_per_partition=2)]
+    [(0, 2, 0), (2, 4, 2), (4, 5, 4)]
+    """
+    import pyarrow.parquet as pq
+
+    if rows_per_partition is not None and (
+            isinstance(rows_per_partition, bool) or not isinstance(rows_per_partition, int)
+            or rows_per_partition < 1):
+        raise CurateValueError(
+            "The 'rows_per_partition' parameter of partitions must be an int in the range "
+            f"[1, inf) or None. Got {rows_per_partition!r} instead."
+        )
+    out: list[Partition] = []
+    offset = 0
+    for f in _files(path):
+        meta = pq.ParquetFile(f).metadata
+        for g in range(meta.num_row_groups):
+            n = meta.row_group(g).num_rows
+            step = n if rows_per_partition is None else rows_per_partition
+            for start in range(0, n, max(step, 1)):
+                stop = min(start + step, n)
+                out.append(Partition(str(f), g, start, stop, offset + start))
+            offset += n
+    return out
+
+
+def _read(part: Partition, column: str) -> Any:
+    """The label column of one partition; strings read dictionary-encoded."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(part.path)
+    if column not in schema.names:
+        raise CurateValueError(
+            f"column {column!r} is not in {Path(part.path).name} (columns: {schema.names}); "
+            "pass one of them"
+        )
+    t, leaf_path = schema.field(column).type, column
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        t, leaf_path = t.value_type, f"{column}.list.{t.value_field.name}"
+    dict_cols = [leaf_path] if pa.types.is_string(t) or pa.types.is_large_string(t) else []
+    pf = pq.ParquetFile(part.path, read_dictionary=dict_cols)
+    table = pf.read_row_group(part.row_group, columns=[column])
+    return table.column(0).slice(part.start, part.n_rows).combine_chunks()
+
+
+def _local_matrix(values: Any, n_rows: int, count: str) -> tuple[sp.csr_matrix, list[Any]]:
+    """Rows × local classes count matrix of one partition, and the local class values."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_list(values.type) or pa.types.is_large_list(values.type):
+        rows = pc.list_parent_indices(values).to_numpy(zero_copy_only=False)
+        flat = pc.list_flatten(values)
+    else:
+        rows, flat = np.arange(n_rows), values
+    if flat.null_count:
+        raise CurateValueError(
+            "the label column holds a missing label (null/NaN); drop it or give it a class name"
+        )
+    encoded = flat if pa.types.is_dictionary(flat.type) else pc.dictionary_encode(flat)
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    names = encoded.dictionary.to_pylist()
+    m = sp.csr_matrix((np.ones(len(codes), dtype=np.int64), (rows, codes)),
+                      shape=(n_rows, len(names)))
+    m.sum_duplicates()
+    if count == "samples":
+        m.data[:] = 1
+    return m, names
+
+
+def signature_key(labels: list[Any], counts: list[int]) -> str:
+    """Canonical text of one label vector: ``[[label, count], ...]`` sorted by label.
+
+    Parameters
+    ----------
+    labels : list
+        Label values (str or int) present in the vector.
+    counts : list of int
+        Their counts, in the same order.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> signature_key(["dog", "cat"], [1, 2])
+    '[["cat", 2], ["dog", 1]]'
+    """
+    pairs = sorted(zip(labels, counts, strict=True), key=lambda p: _sort_key(p[0]))
+    return json.dumps([[lab, int(c)] for lab, c in pairs])
+
+
+def update_partition(part: Partition, column: str, count: str = "instances") -> pd.DataFrame:
+    """Distinct label signatures of one partition: ``key``, ``size``, ``first_row``; pure.
+
+    The frame also carries ``pid`` and ``rss`` (peak resident memory, bytes) of the process
+    that computed it, for the engine's per-worker report.
+
+    Parameters
+    ----------
+    part : Partition
+        The rows to read.
+    column : str
+        Label column: scalars or lists of labels.
+    count : {"instances", "samples"}, default="instances"
+        Count every instance, or a class once per row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per distinct label vector of the partition, in first-occurrence order.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pyarrow as pa, pyarrow.parquet as pq
+    >>> p = os.path.join(tempfile.mkdtemp(), "l.parquet")
+    >>> pq.write_table(pa.table({"y": [["a"], ["b", "a"], ["a"]]}), p)
+    >>> update_partition(partitions(p)[0], "y")[["key", "size", "first_row"]].values.tolist()
+    [['[["a", 1]]', 2, 0], ['[["a", 1], ["b", 1]]', 1, 1]]
+    """
+    from curate.balance._formulation import signatures
+
+    m, names = _local_matrix(_read(part, column), part.n_rows, count)
+    sig = signatures(m)
+    _, first = np.unique(sig.group, return_index=True)
+    vec = sig.vectors
+    keys = [
+        signature_key([names[j] for j in vec.indices[vec.indptr[g]: vec.indptr[g + 1]]],
+                      vec.data[vec.indptr[g]: vec.indptr[g + 1]].tolist())
+        for g in range(sig.n_groups)
+    ]
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+    return pd.DataFrame({
+        "key": pd.Series(keys, dtype=object),
+        "size": sig.sizes.astype(np.int64),
+        "first_row": (first + part.offset).astype(np.int64),
+        "pid": np.full(sig.n_groups, os.getpid(), dtype=np.int64),
+        "rss": np.full(sig.n_groups, rss, dtype=np.int64),
+    })
+
+
+@dataclass(frozen=True)
+class LabelPass:
+    """Per-class counts and label-signature totals of a dataset, from a partitioned pass.
+
+    Attributes
+    ----------
+    classes : list of str
+        Class names in :class:`~curate.LabelTable` order (numbers numerically, then strings).
+    counts : pandas.Series
+        Instances (or samples, with ``count="samples"``) per class; equals
+        :func:`curate.count_labels` for instance counts.
+    vectors : scipy.sparse.csr_matrix of shape (n_signatures, n_classes)
+        The distinct label vectors, ordered by their first row.
+    sizes : ndarray of int64, shape (n_signatures,)
+        Rows holding each vector.
+    first_row : ndarray of int64, shape (n_signatures,)
+        Global index of the first row holding each vector.
+    n_rows, n_partitions : int
+        Rows read and partitions they were cut into.
+    count : {"instances", "samples"}
+        What an entry of ``vectors`` counts.
+    details : dict
+        Engine, workers, seconds, and ``worker_peak_rss`` (bytes, per worker process).
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp, numpy as np, pandas as pd
+    >>> lp = LabelPass(["a"], pd.Series({"a": 2}), sp.csr_matrix([[1]]), np.array([2]),
+    ...                np.array([0]), 2, 1, "instances")
+    >>> lp.n_signatures
+    1
+    """
+
+    classes: list[str]
+    counts: pd.Series
+    vectors: sp.csr_matrix
+    sizes: np.ndarray
+    first_row: np.ndarray
+    n_rows: int
+    n_partitions: int
+    count: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_signatures(self) -> int:
+        """Number of distinct label vectors."""
+        return len(self.sizes)
+
+
+def reduce_partials(totals: pd.DataFrame, *, n_rows: int, n_partitions: int,
+                    count: str) -> LabelPass:
+    """Turn reduced signature totals (``key``, ``size``, ``first_row``) into a :class:`LabelPass`.
+
+    ``totals`` may still hold several rows per key (partials): they are summed here.
+
+    Parameters
+    ----------
+    totals : pandas.DataFrame
+        Columns ``key`` (:func:`signature_key`), ``size`` and ``first_row``.
+    n_rows : int
+        Rows of the dataset; the sizes must add up to it.
+    n_partitions : int
+        Partitions the pass used (reported).
+    count : {"instances", "samples"}
+        What the signatures count.
+
+    Returns
+    -------
+    LabelPass
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> parts = pd.DataFrame({"key": ['[["b", 1]]', '[["a", 2]]', '[["b", 1]]'],
+    ...                       "size": [1, 1, 3], "first_row": [4, 1, 0]})
+    >>> lp = reduce_partials(parts, n_rows=5, n_partitions=2, count="instances")
+    >>> lp.counts.to_dict(), lp.sizes.tolist(), lp.first_row.tolist()
+    ({'a': 2, 'b': 4}, [4, 1], [0, 1])
+    """
+    grouped = totals.groupby("key", sort=False).agg(size=("size", "sum"),
+                                                    first_row=("first_row", "min"))
+    grouped = grouped.sort_values("first_row", kind="stable")
+    decoded = [json.loads(k) for k in grouped.index]
+    raw = sorted({lab for pairs in decoded for lab, _ in pairs}, key=_sort_key)
+    column = {lab: j for j, lab in enumerate(raw)}
+    indptr = np.zeros(len(decoded) + 1, dtype=np.int64)
+    np.cumsum([len(p) for p in decoded], out=indptr[1:])
+    indices = np.asarray([column[lab] for p in decoded for lab, _ in p], dtype=np.int64)
+    data = np.asarray([c for p in decoded for _, c in p], dtype=np.int64)
+    vectors = sp.csr_matrix((data, indices, indptr), shape=(len(decoded), len(raw)))
+    sizes = grouped["size"].to_numpy(dtype=np.int64)
+    classes = [str(v) for v in raw]
+    counts = pd.Series(np.asarray(vectors.T @ sizes, dtype=np.int64).ravel(),
+                       index=pd.Index(classes, name="class"), name="count")
+    if int(sizes.sum()) != n_rows:
+        raise CurateValueError(  # pragma: no cover - a lost or doubled partition
+            f"signature sizes add up to {int(sizes.sum())} rows, not the {n_rows} read; "
+            "a partition was lost or counted twice"
+        )
+    return LabelPass(classes, counts, vectors, sizes,
+                     grouped["first_row"].to_numpy(dtype=np.int64), n_rows, n_partitions, count)
