@@ -10,7 +10,13 @@ step, and whether the loss meets the issue's goal (<= 1.5x ``F.cross_entropy``).
 float32 runs it also checks every loss's CUDA value against the same loss on the CPU in
 float64 (``|diff|`` column).
 
-    python benchmarks/bench_losses_gpu.py [--quick] [--repeats N] [--out PATH]
+    python benchmarks/bench_losses_gpu.py [--quick] [--repeats N] [--out PATH] [--compile]
+
+``--compile`` adds ``torch.compile``-d rows for the losses made of many element-wise ops
+(``FocalLoss(gamma=2)``, ``SigmoidFocalLoss``, ``DistributionBalancedLoss``) to show what
+kernel fusion gains; each compiles once per shape and dtype during the warm-up rounds
+(tens of seconds each), so it is off by default. Their ``|diff|`` is against the eager loss
+on the same device.
 
 Results go to ``--out``, else ``$OUT/losses_gpu.json`` when ``$OUT`` is set, else
 ``benchmarks/results/losses_gpu.json``. Without CUDA it prints why and exits 0 without
@@ -40,6 +46,8 @@ QUICK_SHAPES = ((4, 32, 29),)
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 GOAL = 1.5
 GOAL_NAMES = ("FocalLoss", "LogitAdjustedLoss", "BalancedSoftmaxLoss", "DistributionBalancedLoss")
+COMPILE_NAMES = ("FocalLoss(gamma=2)", "SigmoidFocalLoss(gamma=2)", "DistributionBalancedLoss")
+COMPILED = " (torch.compile)"
 TOLERANCE = 1e-4  # float32 on the device vs float64 on the CPU, mean reduction
 
 
@@ -94,12 +102,22 @@ def _cpu_check(name: str, x: dict[str, Any], c: int, kind: str, device: str) -> 
     return float((got - ref).abs().max())
 
 
-def run(shape: tuple[int, int, int], dtype_name: str, repeats: int, device: str
-        ) -> tuple[list[list[Any]], list[str]]:
+def _compiled_check(fn: Any, eager: Any, x: dict[str, Any], kind: str) -> float:
+    with torch.no_grad():
+        return float((fn(x["logits"], x[kind]).double() - eager(x["logits"], x[kind]).double())
+                     .abs().max())
+
+
+def run(shape: tuple[int, int, int], dtype_name: str, repeats: int, device: str,
+        compile_: bool = False) -> tuple[list[list[Any]], list[str]]:
     b, t, c = shape
     x = make_inputs(b, t, c, device, DTYPES[dtype_name])
     logits = x["logits"]
     todo = cases(x["weights"], x["priors"], x["rates"], c, device)
+    eager = {name: fn for name, fn, _ in todo}
+    if compile_:
+        todo += [(name + COMPILED, torch.compile(fn), kind) for name, fn, kind in todo
+                 if name in COMPILE_NAMES]
     timer = _Timer(device)
     times: dict[str, list[float]] = {name: [] for name, _, _ in todo}
     errors: list[str] = []
@@ -134,10 +152,13 @@ def run(shape: tuple[int, int, int], dtype_name: str, repeats: int, device: str
             continue
         ms = statistics.median(times[name])
         diff = None
-        if dtype_name == "float32" and not name.startswith("F."):
+        if name.endswith(COMPILED):
+            diff = _compiled_check(fn, eager[name.removesuffix(COMPILED)], x, kind)
+        elif dtype_name == "float32" and not name.startswith("F."):
             diff = _cpu_check(name, x, c, kind, device)
-            if not diff <= TOLERANCE:
-                errors.append(f"{name} ({b}x{t}x{c}): |device - CPU float64| = {diff:.2e}")
+        if diff is not None and not diff <= TOLERANCE:
+            what = "compiled - eager" if name.endswith(COMPILED) else "device - CPU float64"
+            errors.append(f"{name} ({dtype_name}, {b}x{t}x{c}): |{what}| = {diff:.2e}")
         goal = ("yes" if ms / base <= GOAL else "NO") if name.startswith(GOAL_NAMES) else ""
         rows.append([dtype_name, f"{b}x{t}x{c}", name, kind, round(ms, 4),
                      round(ms / base, 3), round(ms / bce, 3) if kind == "multi-hot" else None,
@@ -159,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="one small shape, 3 repeats")
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--out", default=None, help="results JSON path")
+    parser.add_argument("--compile", action="store_true",
+                        help="also time torch.compile-d focal / DB losses (slow warm-up)")
     parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"],
                         help="cpu only to test this script (wall-clock timing)")
     args = parser.parse_args(argv)
@@ -176,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     for dtype_name in DTYPES:
         rows: list[list[Any]] = []
         for shape in shapes:
-            got, errors = run(shape, dtype_name, repeats, args.device)
+            got, errors = run(shape, dtype_name, repeats, args.device, args.compile)
             rows += got
             all_errors += errors
         title = f"Loss forward+backward, {device_name}, {dtype_name} logits"
@@ -187,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
                        "F.cross_entropy computed in float32 (as autocast runs it); curate "
                        "losses compute half-precision logits in float32; 15% ignored labels; "
                        "multi-hot targets with 10% positives; priors 10^4..1"})
-    extra = {"quick": args.quick, "torch": torch.__version__, "cuda": torch.version.cuda,
+    extra = {"quick": args.quick, "compile": args.compile, "torch": torch.__version__,
+             "cuda": torch.version.cuda,
              "device": device_name, "errors": all_errors}
     path = write_results("losses_gpu", tables, out=_out_path(args.out), extra=extra)
     print(f"\nwrote {path}")

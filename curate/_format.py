@@ -142,18 +142,20 @@ def fmt_number(value: Any, unit: str = "") -> str:
     return f"{value:.4g}"
 
 
-def markdown_escape(text: Any) -> str:
+def markdown_escape(text: Any, *, cell: bool = False) -> str:
     """Escape text from the data so Markdown shows it literally (no HTML, links or emphasis).
 
     Backslash-escapes ``\\ ` * _ [ ] < > | & ~`` (CommonMark shows each as itself; an
     underscore between two letters or digits is left alone, as it never starts emphasis),
-    escapes a leading ``-``, ``+``, ``#``, ``=`` or ``1.`` that would start a block, turns
-    line breaks into spaces and strips the ends, so the text is also safe inside a table cell.
+    escapes a leading ``-``, ``+``, ``#``, ``=`` or ``1.`` that would start a block (not in
+    a table cell, where they are inert), turns line breaks into spaces and strips the ends.
 
     Parameters
     ----------
     text : object
         Converted with ``str`` first.
+    cell : bool, default=False
+        The text goes inside a table cell: block markers are left alone (``-3``, ``0.5``).
 
     Returns
     -------
@@ -163,6 +165,8 @@ def markdown_escape(text: Any) -> str:
     --------
     >>> print(markdown_escape("<img src=x onerror=alert(1)> a|b *c* _d_ e_f"))
     \\<img src=x onerror=alert(1)\\> a\\|b \\*c\\* \\_d\\_ e_f
+    >>> print(markdown_escape("1. first"), markdown_escape("-0.5", cell=True))
+    1\\. first -0.5
     """
     flat = re.sub(r"[\r\n]+", " ", str(text)).strip()
     out = []
@@ -172,6 +176,8 @@ def markdown_escape(text: Any) -> str:
         else:
             out.append("\\" + ch if ch in _MD_SPECIAL else ch)
     escaped = "".join(out)
+    if cell:
+        return escaped
     if escaped[:1] in ("-", "+", "#", "="):  # would start a list, a heading or an underline
         return "\\" + escaped
     ordered = _ORDERED.match(escaped)  # "1." or "1)" would start an ordered list
@@ -217,14 +223,14 @@ def markdown_table(
     """
 
     def cell(v: Any) -> str:
-        if isinstance(v, str):
-            return markdown_escape(v)
         if isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_):
-            return fmt_number(v)
-        return markdown_escape(fmt_number(v, unit))
+            v = fmt_number(v)
+        elif not isinstance(v, str):
+            v = fmt_number(v, unit)
+        return markdown_escape(v, cell=True)
 
     align = [":---"] + ["---:"] * (len(columns) - 1)
-    lines = ["| " + " | ".join(markdown_escape(c) for c in columns) + " |",
+    lines = ["| " + " | ".join(markdown_escape(c, cell=True) for c in columns) + " |",
              "|" + "|".join(align) + "|"]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     if note:

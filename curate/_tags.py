@@ -347,9 +347,14 @@ def _strict_spans(
     prev_t = np.concatenate(([outside_type], typ[:-1]))
     same = prev_t == typ
 
-    def fires(table: np.ndarray) -> np.ndarray:
-        cond = table[prev_p, pref]
-        return (cond == _ANY) | ((cond == _SAME) & same) | ((cond == _DIFF) & ~same)
+    pair = prev_p.astype(np.intp) * len(_LETTERS) + pref
+
+    def fires(table: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+        code = pair if where is None else pair[where]
+        same_here = same if where is None else same[where]
+        cond = np.take(table.ravel(), code)
+        # SAME = 1, DIFF = 2, ANY = 3: fires when the bit of the type relation is set
+        return (cond & np.where(same_here, _SAME, _DIFF).astype(np.int8)) != 0
 
     inside = fires(tables["inside"])
     inside[0] = False
@@ -359,7 +364,7 @@ def _strict_spans(
     if at.size:
         at = at[np.concatenate(([True], seg[at][1:] != seg[at][:-1]))]
     stop = heads[seg[at] + 1]
-    keep = fires(tables["end"])[stop]
+    keep = fires(tables["end"], stop)
     at, stop = at[keep], stop[keep]
     return typ[at], at, stop - 1
 

@@ -17,7 +17,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from curate._validation import Interval, Options, check_param
+from curate._validation import (
+    Options,
+    check_bool,
+    check_float,
+    check_int,
+    check_param,
+    param_error,
+)
 from curate.exceptions import CurateTypeError, CurateValueError
 
 __all__ = ["TauSearch", "logit_adjust", "priors_from", "tune_tau"]
@@ -31,24 +38,32 @@ def _is_tensor(x: Any) -> bool:
     return type(x).__module__.startswith("torch") and hasattr(x, "detach")
 
 
-def _raw_counts(counts: Any) -> tuple[np.ndarray, list[str] | None, int | None]:
-    """Values, class names (when known) and the table's sample count (LabelTable only)."""
-    if hasattr(counts, "support") and hasattr(counts, "n_samples") and hasattr(counts, "matrix"):
-        return np.asarray(counts.counts.to_numpy()), list(counts.classes), None
+def _is_table(x: Any) -> bool:
+    return hasattr(x, "support") and hasattr(x, "n_samples") and hasattr(x, "matrix")
+
+
+def _raw_counts(counts: Any) -> tuple[np.ndarray, list[str] | None]:
+    """Per-class values and class names (when known) of any accepted source."""
+    if _is_table(counts):
+        return np.asarray(counts.counts.to_numpy()), list(counts.classes)
     if hasattr(counts, "weights") and hasattr(counts, "counts") and hasattr(counts, "classes"):
-        return np.asarray(counts.counts), list(counts.classes), None  # ClassWeights
+        return np.asarray(counts.counts), list(counts.classes)  # ClassWeights
     if hasattr(counts, "to_numpy") and hasattr(counts, "index"):  # pandas Series
-        return np.asarray(counts.to_numpy()), [str(k) for k in counts.index], None
+        return np.asarray(counts.to_numpy()), [str(k) for k in counts.index]
     if isinstance(counts, Mapping):
-        return np.asarray(list(counts.values())), [str(k) for k in counts], None
+        return np.asarray(list(counts.values())), [str(k) for k in counts]
     if _is_tensor(counts):
-        return counts.detach().cpu().numpy(), None, None
+        return counts.detach().cpu().numpy(), None
     if isinstance(counts, str | bytes) or counts is None:
         raise CurateTypeError(
             "priors_from expects a LabelTable, ClassWeights, Series, dict, tensor or 1-D array "
             f"of per-class counts; got {type(counts).__name__}"
         )
-    return np.asarray(counts), None, None
+    try:
+        return np.asarray(counts), None
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise CurateTypeError(f"priors_from expects a 1-D array of per-class counts; got "
+                              f"{type(counts).__name__} that numpy cannot read") from exc
 
 
 def _name(i: int, names: Sequence[str] | None) -> str:
@@ -133,20 +148,18 @@ def priors_from(
     >>> priors_from([5, 0], smoothing=1.0).round(3).tolist()
     [0.857, 0.143]
     """
-    check_param("smoothing", smoothing, [Interval(float, 0, None)], "priors_from")
+    check_float("smoothing", smoothing, "priors_from", low=0)
     if not np.isfinite(smoothing):
-        raise CurateValueError(f"The 'smoothing' parameter of priors_from must be finite. "
-                               f"Got {smoothing!r} instead.")
-    check_param("multilabel", multilabel, [Options({True, False})], "priors_from")
-    is_table = hasattr(counts, "support") and hasattr(counts, "matrix")
+        raise param_error("smoothing", "priors_from", "a finite float >= 0", smoothing)
+    multilabel = check_bool("multilabel", multilabel, "priors_from")
     if multilabel:
-        return _multilabel_priors(counts, is_table, n_samples, float(smoothing))
+        return _multilabel_priors(counts, n_samples, float(smoothing))
     if n_samples is not None:
         raise CurateValueError(
             "priors_from uses n_samples only with multilabel=True; drop n_samples for "
             "single-label priors"
         )
-    values, names, _ = _raw_counts(counts)
+    values, names = _raw_counts(counts)
     v = _check_values(values, names) + smoothing
     zero = np.flatnonzero(v == 0)
     if zero.size:
@@ -154,9 +167,9 @@ def priors_from(
     return v / v.sum()
 
 
-def _multilabel_priors(counts: Any, is_table: bool, n_samples: int | None, s: float) -> np.ndarray:
+def _multilabel_priors(counts: Any, n_samples: int | None, s: float) -> np.ndarray:
     names: list[str] | None
-    if is_table:
+    if _is_table(counts):
         if n_samples is not None:
             raise CurateValueError(
                 "priors_from reads n_samples from the LabelTable; drop the n_samples argument"
@@ -164,7 +177,7 @@ def _multilabel_priors(counts: Any, is_table: bool, n_samples: int | None, s: fl
         values, names = counts.support.to_numpy(), list(counts.classes)
         n_samples = int(counts.n_samples)
     else:
-        values, names, _ = _raw_counts(counts)
+        values, names = _raw_counts(counts)
     v = _check_values(values, names)
     if n_samples is None:
         if s != 0:
@@ -179,7 +192,7 @@ def _multilabel_priors(counts: Any, is_table: bool, n_samples: int | None, s: fl
             )
         rates = v
     else:
-        check_param("n_samples", n_samples, [Interval(int, 1, None)], "priors_from")
+        check_int("n_samples", n_samples, "priors_from", low=1)
         over = np.flatnonzero(v > n_samples)
         if over.size:
             i = int(over[0])
@@ -197,10 +210,9 @@ def _multilabel_priors(counts: Any, is_table: bool, n_samples: int | None, s: fl
 
 # ---------------------------------------------------------------------------- adjustment
 def _check_tau(tau: Any, owner: str) -> float:
-    check_param("tau", tau, [Interval(float, 0, None)], owner)
+    check_float("tau", tau, owner, low=0)
     if not np.isfinite(tau):
-        raise CurateValueError(f"The 'tau' parameter of {owner} must be finite. Got {tau!r} "
-                               "instead.")
+        raise param_error("tau", owner, "a finite float >= 0", tau)
     return float(tau)
 
 
@@ -370,13 +382,11 @@ def _check_grid(grid: Any) -> np.ndarray:
     try:
         g = g.astype(np.float64).reshape(-1)
     except (TypeError, ValueError) as exc:
-        raise CurateTypeError(f"The 'grid' parameter of tune_tau must be a 1-D sequence of "
-                              f"floats. Got {grid!r} instead.") from exc
+        raise param_error("grid", "tune_tau", "a 1-D sequence of floats", grid,
+                          wrong_type=True) from exc
     if g.size == 0 or not np.isfinite(g).all() or (g < 0).any():
-        raise CurateValueError(
-            f"The 'grid' parameter of tune_tau must hold at least one finite value >= 0. Got "
-            f"{np.asarray(grid).tolist()!r} instead."
-        )
+        raise param_error("grid", "tune_tau", "a sequence of at least one finite value >= 0",
+                          np.asarray(grid).tolist())
     return np.unique(g)
 
 
@@ -439,7 +449,7 @@ def tune_tau(
     (0.75, 1.0, 1.0, 0.75)
     """
     check_param("metric", metric, [_METRICS], "tune_tau")
-    check_param("ignore_index", ignore_index, [Interval(int, None, None)], "tune_tau")
+    check_int("ignore_index", ignore_index, "tune_tau")
     log_prior = np.log(priors_from(priors))
     z = _as_float_array(logits_val, "logits_val")
     n = log_prior.size

@@ -32,7 +32,7 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import Sampler
 
-from curate._validation import Interval, check_param
+from curate._validation import Bool, Interval, check_epoch, check_param
 from curate.balance import BalancePlan
 from curate.exceptions import CurateTypeError, CurateValueError
 from curate.labels import LabelTable
@@ -64,8 +64,13 @@ def _resolve_replicas(num_replicas: int | None, rank: int | None, owner: str) ->
 
 
 def _check_epoch(epoch: Any, owner: str) -> int:
-    check_param("epoch", epoch, [Interval(int, 0, None)], owner)
-    return int(epoch)
+    return check_epoch(epoch, owner)
+
+
+def _distributed(num_replicas: int) -> bool:
+    """Whether a process group of exactly ``num_replicas`` ranks is initialised."""
+    return (dist.is_available() and dist.is_initialized()
+            and dist.get_world_size() == num_replicas and num_replicas > 1)
 
 
 class _EpochShardSampler(Sampler[int]):
@@ -74,12 +79,12 @@ class _EpochShardSampler(Sampler[int]):
     def __init__(
         self, *, num_replicas: int | None, rank: int | None, drop_last: bool, owner: str
     ) -> None:
-        check_param("drop_last", drop_last, [_Bool()], owner)
+        check_param("drop_last", drop_last, [Bool()], owner)
         self.num_replicas, self.rank = _resolve_replicas(num_replicas, rank, owner)
         self.drop_last = bool(drop_last)
         self.epoch = 0
         self._owner = owner
-        self._cache: tuple[int, np.ndarray] | None = None  # (epoch, global order)
+        self._cache: tuple[Any, np.ndarray] | None = None  # (epoch key, global order)
         self._resume_at = 0  # indices of the current epoch to skip on the next __iter__
         self._live: tuple[int, int, Iterator[int]] | None = None  # (epoch, shard size, iterator)
 
@@ -95,11 +100,15 @@ class _EpochShardSampler(Sampler[int]):
         raise NotImplementedError
 
     # ------------------------------------------------------------------ epoch order
+    def _cache_key(self, epoch: int) -> Any:
+        return epoch
+
     def _order(self, epoch: int) -> np.ndarray:
-        if self._cache is None or self._cache[0] != epoch:
+        key = self._cache_key(epoch)
+        if self._cache is None or self._cache[0] != key:
             order = np.ascontiguousarray(self._epoch_order(epoch), dtype=np.int64)
             order.flags.writeable = False
-            self._cache = (epoch, order)
+            self._cache = (key, order)
         return self._cache[1]
 
     def _sizes(self, n: int) -> tuple[int, int]:
@@ -259,16 +268,6 @@ class _EpochShardSampler(Sampler[int]):
         self._resume_at = int(state_dict["yielded"])
 
 
-class _Bool:
-    """Validation rule: a real bool (``numpy.bool_`` too)."""
-
-    def accepts(self, value: Any) -> bool:
-        return isinstance(value, bool | np.bool_)
-
-    def __str__(self) -> str:
-        return "a bool"
-
-
 class BalancedSampler(_EpochShardSampler):
     """Sample a :class:`~curate.BalancePlan` anew every epoch, sharded across DDP ranks.
 
@@ -283,15 +282,20 @@ class BalancedSampler(_EpochShardSampler):
         epoch on every rank. Otherwise every epoch repeats the draw and order of epoch 0.
         PyTorch Lightning calls it for you.
 
+    Under ``torch.distributed`` (a process group of ``num_replicas`` ranks) the constructor is
+    a collective call: every rank must build the sampler. It checks with
+    ``all_gather_object`` that every rank holds the same plan (:attr:`BalancePlan.digest`)
+    and seed, and raises otherwise; :meth:`load_state_dict` refuses a state saved under
+    another plan.
+
     Parameters
     ----------
     plan_or_table : BalancePlan or LabelTable
         The plan to sample, or the labels to fit ``balancer`` on.
     balancer : object with ``fit(table) -> BalancePlan``, default=None
-        Required with a table; fitted lazily, once, on first use. Under DDP every rank fits
-        its own copy, so the balancer must be deterministic (fix its ``seed`` and avoid a
-        ``time_limit`` that can stop it at different points); otherwise fit once, save the
-        plan and use :meth:`from_manifest`.
+        Required with a table; fitted lazily, once, on first use. Under ``torch.distributed``
+        rank 0 fits it when the sampler is built and broadcasts the plan; a plan stopped by
+        its ``time_limit`` is refused there.
     num_replicas : int, default=None
         Number of ranks; ``None`` reads ``torch.distributed.get_world_size()`` when a process
         group is initialised, else 1.
@@ -366,7 +370,7 @@ class BalancedSampler(_EpochShardSampler):
                 "The 'plan_or_table' parameter of BalancedSampler must be a BalancePlan or a "
                 f"LabelTable. Got {type(plan_or_table).__name__} instead."
             )
-        check_param("shuffle", shuffle, [_Bool()], owner)
+        check_param("shuffle", shuffle, [Bool()], owner)
         check_param("seed", seed, [None, Interval(int, 0, None)], owner)
         super().__init__(num_replicas=num_replicas, rank=rank, drop_last=drop_last, owner=owner)
         self._plan = plan_or_table if isinstance(plan_or_table, BalancePlan) else None
@@ -374,6 +378,44 @@ class BalancedSampler(_EpochShardSampler):
         self._balancer = balancer
         self.shuffle = bool(shuffle)
         self._seed = None if seed is None else int(seed)
+        if _distributed(self.num_replicas):
+            self._agree_on_plan()
+
+    def _agree_on_plan(self) -> None:
+        """Under ``torch.distributed``: rank 0 fits and broadcasts, then every rank compares
+        plan digests (and shuffle seeds) with ``all_gather_object``; a mismatch raises."""
+        if self._plan is None:
+            box: list[Any] = [None]
+            if dist.get_rank() == 0:
+                try:
+                    box[0] = self._fit()
+                except Exception as exc:  # every rank must learn that rank 0 failed
+                    box[0] = f"{type(exc).__name__}: {exc}"
+                    dist.broadcast_object_list(box, src=0)
+                    raise
+            dist.broadcast_object_list(box, src=0)
+            if isinstance(box[0], str):
+                raise CurateValueError(f"rank 0 could not fit the balancer: {box[0]}")
+            self._plan = box[0]
+        plan = self._plan
+        assert plan is not None
+        if plan.status.value == "time_limit":
+            raise CurateValueError(
+                "the plan was stopped by its time_limit, so it depends on machine load; under "
+                "DDP use a plan solved to the end (time_limit=None), or fit once, save it and "
+                "pass BalancedSampler.from_manifest(path)"
+            )
+        mine = (plan.digest, self.seed)
+        everyone: list[Any] = [None] * dist.get_world_size()
+        dist.all_gather_object(everyone, mine)
+        if any(other != mine for other in everyone):
+            ranks = [r for r, other in enumerate(everyone) if other != everyone[0]]
+            raise CurateValueError(
+                f"ranks {ranks} hold a different plan or seed than rank 0 (digests "
+                f"{sorted({d[:12] for d, _ in everyone})}); every rank must sample the same "
+                "plan with the same seed: build it from the same table and options with "
+                "time_limit=None, or load one saved plan with BalancedSampler.from_manifest"
+            )
 
     @classmethod
     def from_manifest(
@@ -410,17 +452,69 @@ class BalancedSampler(_EpochShardSampler):
         """
         return cls(BalancePlan.load(path, table=table), **kwargs)
 
+    def _fit(self) -> BalancePlan:
+        plan = self._balancer.fit(self._table)  # type: ignore[union-attr,arg-type]
+        if not isinstance(plan, BalancePlan):
+            raise CurateTypeError(
+                f"balancer.fit(table) must return a BalancePlan; got {type(plan).__name__}"
+            )
+        return plan
+
     @property
     def plan(self) -> BalancePlan:
         """The plan sampled (fitting the balancer on first access when built from a table)."""
         if self._plan is None:
-            plan = self._balancer.fit(self._table)  # type: ignore[union-attr,arg-type]
-            if not isinstance(plan, BalancePlan):
-                raise CurateTypeError(
-                    f"balancer.fit(table) must return a BalancePlan; got {type(plan).__name__}"
-                )
-            self._plan = plan
+            self._plan = self._fit()
         return self._plan
+
+    def state_dict(self) -> dict[str, Any]:
+        """As :meth:`WeightedSampler.state_dict`, plus ``"plan_digest"`` (the plan's digest).
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> import curate
+        >>> from curate.balance import BalancePlan
+        >>> t = curate.LabelTable.from_labels([["a"], ["b"]])
+        >>> s = curate.BalancedSampler(BalancePlan.from_multiplicity(t, [1, 2]))
+        >>> sorted(s.state_dict())
+        ['epoch', 'num_replicas', 'plan_digest', 'rank', 'seed', 'yielded']
+        """
+        return {**super().state_dict(), "plan_digest": self.plan.digest}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Resume mid-epoch; refuses a state saved while sampling another plan.
+
+        Parameters
+        ----------
+        state_dict : dict
+            A dict from :meth:`state_dict` of a sampler over the same plan, with the same
+            ``num_replicas`` and ``rank``.
+
+        Examples
+        --------
+        >>> import curate
+        >>> from curate.balance import BalancePlan
+        >>> t = curate.LabelTable.from_labels([["a"], ["b"]])
+        >>> a = curate.BalancedSampler(BalancePlan.from_multiplicity(t, [1, 2]))
+        >>> b = curate.BalancedSampler(BalancePlan.from_multiplicity(t, [2, 1]))
+        >>> b.load_state_dict(a.state_dict())
+        Traceback (most recent call last):
+        ...
+        curate.exceptions.CurateValueError: state_dict was saved while sampling another plan ...
+        """
+        if isinstance(state_dict, dict) and "plan_digest" in state_dict:
+            if state_dict["plan_digest"] != self.plan.digest:
+                raise CurateValueError(
+                    f"state_dict was saved while sampling another plan (digest "
+                    f"{str(state_dict['plan_digest'])[:12]}…, this sampler's plan "
+                    f"{self.plan.digest[:12]}…); resume with the plan the run started with"
+                )
+            state_dict = {k: v for k, v in state_dict.items() if k != "plan_digest"}
+        super().load_state_dict(state_dict)
 
     @property
     def seed(self) -> int:
@@ -490,11 +584,12 @@ class WeightedSampler(_EpochShardSampler):
       ``torch.multinomial(..., replacement=False)``.
 
     All ranks draw the same global epoch from ``numpy.random.default_rng([seed, epoch, 3])``
-    and take their shard of it, as :class:`BalancedSampler` does.
-
-    .. warning::
-        Call :meth:`set_epoch` before each epoch, with the same epoch on every rank; otherwise
-        every epoch repeats the draws of epoch 0.
+    and take their shard of it, as :class:`BalancedSampler` does. Like
+    ``WeightedRandomSampler``, every ``__iter__`` draws anew: iterating again without a
+    :meth:`set_epoch` in between takes the next draw of the epoch
+    (``default_rng([seed, epoch, 3, k])`` for the ``k``-th repeat), so a loop that never calls
+    :meth:`set_epoch` still sees fresh draws. Calling :meth:`set_epoch` each epoch (what
+    Lightning and DDP loops do) makes the draws a function of the epoch alone.
 
     Parameters
     ----------
@@ -514,6 +609,10 @@ class WeightedSampler(_EpochShardSampler):
         This process's rank; ``None`` reads ``torch.distributed`` when initialised, else 0.
     drop_last : bool, default=False
         Pad by wrapping around (``False``) or drop the tail (``True``) to split evenly.
+    generator : torch.Generator, default=None
+        As in ``WeightedRandomSampler``: when given, every ``__iter__`` takes a fresh seed
+        from it (``seed`` must then be left at 0). Under DDP every rank needs an identically
+        seeded generator.
 
     See Also
     --------
@@ -540,16 +639,30 @@ class WeightedSampler(_EpochShardSampler):
         num_replicas: int | None = None,
         rank: int | None = None,
         drop_last: bool = False,
+        generator: torch.Generator | None = None,
     ) -> None:
         owner = "WeightedSampler"
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise CurateTypeError(
+                "The 'generator' parameter of WeightedSampler must be a torch.Generator or "
+                f"None. Got {type(generator).__name__} instead."
+            )
+        if generator is not None and seed != 0:
+            raise CurateValueError(
+                "pass either seed or generator to WeightedSampler, not both: with a generator "
+                "every iteration takes its seed from it"
+            )
         check_param("num_samples", num_samples, [Interval(int, 1, None)], owner)
-        check_param("replacement", replacement, [_Bool()], owner)
+        check_param("replacement", replacement, [Bool()], owner)
         check_param("seed", seed, [Interval(int, 0, None)], owner)
         super().__init__(num_replicas=num_replicas, rank=rank, drop_last=drop_last, owner=owner)
         self.weights = _check_weights(weights)
         self.num_samples = int(num_samples)
         self.replacement = bool(replacement)
         self._seed = int(seed)
+        self.generator = generator
+        self._draw = 0  # repeats of this epoch without set_epoch in between
+        self._iterated = False
         n_pos = int(np.count_nonzero(self.weights))
         if not self.replacement and self.num_samples > n_pos:
             raise CurateValueError(
@@ -567,8 +680,85 @@ class WeightedSampler(_EpochShardSampler):
     def _set_seed(self, seed: int) -> None:
         self._seed = seed
 
+    def _cache_key(self, epoch: int) -> Any:
+        return (self._seed, epoch, self._draw)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Set the epoch of the next iteration (and restart its draws at the first one).
+
+        Parameters
+        ----------
+        epoch : int
+            Non-negative epoch number; the same on every rank.
+
+        Examples
+        --------
+        >>> s = WeightedSampler([1.0, 2.0], 4)
+        >>> s.set_epoch(3)
+        >>> s.epoch
+        3
+        """
+        super().set_epoch(epoch)
+        self._draw = 0
+        self._iterated = False
+
+    def __iter__(self) -> Iterator[int]:
+        if self._iterated and not self._resume_at:
+            self._draw += 1  # no set_epoch since the last pass: draw anew
+        if self.generator is not None and not self._resume_at:
+            self._seed = int(torch.randint(0, 2**62, (1,), generator=self.generator).item())
+        self._iterated = True
+        return super().__iter__()
+
+    def state_dict(self) -> dict[str, int]:
+        """Seed, epoch, draw, replicas, rank and the number of indices this rank has yielded.
+
+        Returns
+        -------
+        dict
+            Keys ``"seed"``, ``"epoch"``, ``"draw"``, ``"num_replicas"``, ``"rank"``,
+            ``"yielded"`` (plain ints, safe for ``torch.save`` and JSON).
+
+        Examples
+        --------
+        >>> s = WeightedSampler([1.0, 2.0, 3.0], 6, seed=1)
+        >>> it = iter(s)
+        >>> first = [next(it), next(it)]
+        >>> s.state_dict()["yielded"], s.state_dict()["draw"]
+        (2, 0)
+        """
+        return {**super().state_dict(), "draw": int(self._draw)}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore seed, epoch and draw; the next iteration yields the rest of that draw.
+
+        Parameters
+        ----------
+        state_dict : dict
+            A dict from :meth:`state_dict` with the same ``num_replicas`` and ``rank``.
+
+        Examples
+        --------
+        >>> a = WeightedSampler([1.0, 2.0, 3.0], 6, seed=1)
+        >>> it = iter(a)
+        >>> head = [next(it) for _ in range(4)]
+        >>> b = WeightedSampler([1.0, 2.0, 3.0], 6, seed=1)
+        >>> b.load_state_dict(a.state_dict())
+        >>> head + list(b) == list(a.epoch_indices(0))
+        True
+        """
+        draw = 0
+        if isinstance(state_dict, dict) and "draw" in state_dict:
+            check_param("draw", state_dict["draw"], [Interval(int, 0, None)], self._owner)
+            draw = int(state_dict["draw"])
+            state_dict = {k: v for k, v in state_dict.items() if k != "draw"}
+        super().load_state_dict(state_dict)
+        self._draw = draw
+        self._iterated = False
+
     def _epoch_order(self, epoch: int) -> np.ndarray:
-        rng = np.random.default_rng([self._seed, epoch, 3])
+        key = [self._seed, epoch, 3] + ([self._draw] if self._draw else [])
+        rng = np.random.default_rng(key)
         m = self.num_samples
         if not self.replacement:
             with np.errstate(divide="ignore"):

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from curate._format import jsonable
 from curate.exceptions import CurateTypeError, CurateValueError
 from curate.labels import LabelTable
 from curate.labels._base import _class_names
@@ -281,19 +282,19 @@ class ImbalanceStats:
         co = sp.triu(self.cooccurrence, k=1).tocoo()
         cls = self.per_class.index.tolist()
         pairs = sorted(zip(co.row.tolist(), co.col.tolist(), co.data.tolist(), strict=True))
-        return {
+        return jsonable({  # type: ignore[no-any-return]
             "n_samples": self.n_samples,
             "n_classes": self.n_classes,
             "n_labels": self.n_labels,
             "level": self.level,
             "background": self.background,
-            "imbalance_ratio": _json_float(self.imbalance_ratio),
+            "imbalance_ratio": float(self.imbalance_ratio),
             "majority_class": self.majority_class,
-            "majority_share": _json_float(self.majority_share),
-            "entropy": _json_float(self.entropy),
-            "normalized_entropy": _json_float(self.normalized_entropy),
-            "effective_classes": _json_float(self.effective_classes),
-            "gini": _json_float(self.gini),
+            "majority_share": float(self.majority_share),
+            "entropy": float(self.entropy),
+            "normalized_entropy": float(self.normalized_entropy),
+            "effective_classes": float(self.effective_classes),
+            "gini": float(self.gini),
             "n_empty": self.n_empty,
             "n_background_only": self.n_background_only,
             "labels_per_sample": {str(k): int(v) for k, v in self.labels_per_sample.items()},
@@ -301,24 +302,15 @@ class ImbalanceStats:
             "per_class": {
                 str(name): {
                     "count": int(row["count"]),
-                    "share": _json_float(row["share"]),
+                    "share": float(row["share"]),
                     "support": int(row["support"]),
-                    "support_share": _json_float(row["support_share"]),
+                    "support_share": float(row["support_share"]),
                 }
                 for name, row in self.per_class.iterrows()
             },
             "cooccurrence": [[cls[a], cls[b], int(n)] for a, b, n in pairs],
             "advice": [a.to_dict() for a in self.advice],
-        }
-
-
-def _json_float(x: float) -> float | str | None:
-    x = float(x)
-    if math.isnan(x):
-        return None
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return x
+        }, nonfinite="str")
 
 
 # ---------------------------------------------------------------------- compute

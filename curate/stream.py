@@ -38,7 +38,7 @@ import numpy as np
 import torch.distributed as dist
 from torch.utils.data import IterableDataset, get_worker_info
 
-from curate._validation import Interval, Options, StrEnum, check_param
+from curate._validation import Bool, Interval, Options, StrEnum, check_param, param_error
 from curate.exceptions import CurateTypeError, CurateValueError
 
 __all__ = ["BalancedIterable", "StreamMode"]
@@ -84,10 +84,8 @@ def _field_getter(spec: Any, name: str) -> Callable[[Any], Any]:
     if callable(spec):
         return spec  # type: ignore[no-any-return]
     if not isinstance(spec, str):
-        raise CurateTypeError(
-            f"The {name!r} parameter of {_OWNER} must be a str (a field of each sample) or a "
-            f"callable sample -> value. Got {spec!r} instead."
-        )
+        raise param_error(name, _OWNER, "a str (a field of each sample) or a callable sample "
+                          "-> value", spec, wrong_type=True)
     return _Field(spec, name)
 
 
@@ -288,10 +286,8 @@ class BalancedIterable(IterableDataset):  # type: ignore[type-arg]
         self.mode = StreamMode.from_str(mode, "mode", _OWNER)
         _check_args(locals())
         if not callable(source) and not isinstance(source, Iterable):
-            raise CurateTypeError(
-                f"The 'source' parameter of {_OWNER} must be an iterable of samples or a "
-                f"callable returning one. Got {type(source).__name__} instead."
-            )
+            raise param_error("source", _OWNER, "an iterable of samples or a callable "
+                              "returning one", source, wrong_type=True)
         if self.mode is StreamMode.PLAN:
             if plan is None or not hasattr(plan, "draw") or not hasattr(plan, "table"):
                 raise CurateValueError(
@@ -543,26 +539,19 @@ def _check_args(args: Mapping[str, Any]) -> None:
     rules: dict[str, list[Any]] = {
         "buffer_size": [Interval(int, 1, None)],
         "seed": [Interval(int, 0, None)],
-        "shard": [Options((True, False))],
+        "shard": [Bool()],
         "on_missing": [Options(("error", "skip", "keep"))],
         "threshold": [Interval(float, 0, None, closed="neither"), None],
         "power": [Interval(float, 0, None, closed="neither")],
         "max_repeats": [Interval(int, 1, None)],
-        "undersample": [Options((True, False))],
+        "undersample": [Bool()],
         "prior_samples": [Interval(int, 0, None), None],
     }
     for name, r in rules.items():
-        value = args[name]
-        if name in ("shard", "undersample") and not isinstance(value, bool):
-            raise CurateTypeError(
-                f"The {name!r} parameter of {_OWNER} must be a bool. Got {value!r} instead."
-            )
-        check_param(name, value, r, _OWNER)
+        check_param(name, args[name], r, _OWNER)
     if args["transform"] is not None and not callable(args["transform"]):
-        raise CurateTypeError(
-            f"The 'transform' parameter of {_OWNER} must be a callable or None. "
-            f"Got {args['transform']!r} instead."
-        )
+        raise param_error("transform", _OWNER, "a callable or None", args["transform"],
+                          wrong_type=True)
 
 
 def _check_state(owner: BalancedIterable, state: Mapping[str, Any]) -> None:

@@ -83,7 +83,7 @@ ERRORS = [
     (lambda t: rare_classes(t, quantile=0), CurateValueError,
      r"The 'quantile' parameter of rare_classes must be a float in the range \(0, 1\]"),
     (lambda t: rare_classes(t, max_count=-1), CurateValueError, "'max_count' parameter"),
-    (lambda t: rare_classes([["a"]]), CurateTypeError, "must be a LabelTable"),
+    (lambda t: rare_classes([["a"]]), CurateTypeError, "must be a curate.LabelTable"),
     (lambda t: rare_aware_probability(t, ["B-X"]), CurateValueError,
      r"rare\[0\] has class 'B-X' not in classes=\['B-DATE'"),
     (lambda t: rare_aware_probability(t, [99]), CurateValueError, r"rare\[0\] is id 99"),

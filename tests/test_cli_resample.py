@@ -30,8 +30,8 @@ def test_resample_round_trip(labels_file, tmp_path, capsys):
     plan = BalancePlan.load(out)
     expected = InterClassBalancer(seed=3, max_duplicates=0.2).fit(read_labels(labels_file))
     assert plan.multiplicity.tolist() == expected.multiplicity.tolist()
-    meta = json.loads((tmp_path / "m.parquet.json").read_text())
-    assert meta["options"]["max_duplicates"] == 0.2 and len(meta["input_checksum"]) == 64
+    assert plan.options["max_duplicates"] == 0.2 and plan.digest == expected.digest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["labels.jsonl", "m.parquet"]
 
     idx_path, lab_path = tmp_path / "idx.txt", tmp_path / "resampled.parquet"
     assert main(["resample", "--from-manifest", str(out), "--epoch", "1",
@@ -46,10 +46,30 @@ def test_resample_options_reach_the_balancer(labels_file, tmp_path):
     out = tmp_path / "m.parquet"
     assert main(["resample", str(labels_file), "--out", str(out), "--minimize-duplicates",
                  "--count", "samples", "--target-size", "60", "--solver", "lp",
-                 "--max-removals", "0"]) == 0
+                 "--max-removals", "0", "--coverage-epochs", "3"]) == 0
     plan = BalancePlan.load(out)
     assert plan.epoch_size == 60 and plan.n_removed == 0 and plan.count == "samples"
     assert plan.options["minimize_duplicates"] is True and plan.details["solver"] == "lp"
+    assert plan.options["coverage_epochs"] == 3
+
+
+def test_resample_permanent_subset_is_the_same_every_epoch(labels_file, tmp_path):
+    out = tmp_path / "m.parquet"
+    assert main(["resample", str(labels_file), "--out", str(out), "--permanent",
+                 "--solver", "cbc"]) == 0
+    plan = BalancePlan.load(out)
+    assert plan.options["permanent"] is True
+    assert plan.draw(0).tolist() == plan.draw(5).tolist()
+
+
+def test_resample_infeasible_writes_nothing(tmp_path, capsys):
+    path = tmp_path / "two.jsonl"
+    path.write_text('{"labels": ["a"]}\n{"labels": ["b"]}\n')
+    out = tmp_path / "m.parquet"
+    code = main(["resample", str(path), "--out", str(out), "--target-size", "1",
+                 "--max-repeats", "1", "--permanent"])
+    assert code == 1 and not out.exists()
+    assert "InfeasibleError" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -315,7 +315,7 @@ ERRORS = [
     (lambda: WeightedCrossEntropy(reduction="avg"), CurateValueError,
      r"The 'reduction' parameter of WeightedCrossEntropy must be one of"),
     (lambda: WeightedCrossEntropy(label_smoothing=1.5), CurateValueError, "'label_smoothing'"),
-    (lambda: WeightedCrossEntropy([[1.0, 2.0]]), CurateValueError, "must be 1-D"),
+    (lambda: WeightedCrossEntropy([[1.0, 2.0]]), CurateValueError, "must be a non-empty 1-D array"),
     (lambda: WeightedCrossEntropy([1.0, float("nan")]), CurateValueError, "finite weights"),
     (lambda: WeightedCrossEntropy("abc"), CurateTypeError, "'weights' parameter"),
     (lambda: FocalLoss(gamma=-1), CurateValueError, "'gamma' parameter of FocalLoss"),
@@ -348,7 +348,7 @@ ERRORS = [
     (lambda: DistributionBalancedLoss([0.5, 0.2], neg_scale=0.0), CurateValueError,
      "'neg_scale' parameter of DistributionBalancedLoss"),
     (lambda: DistributionBalancedLoss([0.5, 0.2], mu=float("inf")), CurateValueError,
-     "'mu' parameter of DistributionBalancedLoss must be finite"),
+     "'mu' parameter of DistributionBalancedLoss must be a finite float"),
     (lambda: DistributionBalancedLoss([3, 1]), CurateValueError, "pass n_samples=N"),
     (lambda: DistributionBalancedLoss([0.5, 0.2])(torch.zeros(2, 2), torch.zeros(2)),
      CurateValueError, "shaped like the logits"),
@@ -806,3 +806,16 @@ def test_new_losses_on_cuda_equal_cpu(dtype):
         assert out.device.type == "cuda" and torch.isfinite(zc.grad).all()
         ref = loss.to("cpu")(zc.detach().cpu().float(), y)
         torch.testing.assert_close(out.cpu(), ref, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("target_dtype", [torch.long, torch.float64])
+def test_distribution_balanced_same_value_without_grad(target_dtype):
+    x, t = _ml_batch((3, 5), 4, seed=66)
+    t = t.to(target_dtype)
+    loss = DistributionBalancedLoss([0.4, 0.2, 0.05, 0.01], reduction="none")
+    with_grad = loss(x, t)
+    with torch.no_grad():
+        no_grad = loss(x, t)
+    assert not no_grad.requires_grad
+    torch.testing.assert_close(no_grad, with_grad.detach(), atol=0, rtol=0)
+    torch.testing.assert_close(loss(x.detach(), t), with_grad.detach(), atol=0, rtol=0)

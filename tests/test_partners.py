@@ -375,8 +375,8 @@ ERRORS = [
     (lambda t: PartnerSampler(t, seed=-1), CurateValueError, "'seed' parameter"),
     (lambda t: PartnerSampler(t, anchors="plan"), CurateValueError, "anchors='plan' needs a plan"),
     (lambda t: PartnerSampler(t, anchors="x"), CurateValueError, "'anchors' parameter"),
-    (lambda t: PartnerSampler([["a"]]), CurateTypeError, "must be a LabelTable"),
-    (lambda t: PartnerSampler(t, plan="p"), CurateTypeError, "must be a BalancePlan or None"),
+    (lambda t: PartnerSampler([["a"]]), CurateTypeError, "must be a curate.LabelTable"),
+    (lambda t: PartnerSampler(t, plan="p"), CurateTypeError, "must be a curate.BalancePlan or None"),
     (lambda t: PartnerSampler(t, targets=[1.0]), CurateValueError,
      r"targets has shape \(1,\); pass one target per class, shape \(8,\)"),
     (lambda t: PartnerSampler(t, targets={"nope": 1}), CurateValueError,
@@ -394,7 +394,7 @@ ERRORS = [
      r"indices holds 99"),
     (lambda t: effective_looks(t, PartnerSampler(t, k=2), k=4), CurateValueError,
      "k=4 differs from partner_sampler.k=2"),
-    (lambda t: effective_looks(t, "uniform"), CurateTypeError, "must be a PartnerSampler"),
+    (lambda t: effective_looks(t, "uniform"), CurateTypeError, "must be a curate.augment.PartnerSampler"),
     (lambda t: effective_looks(t, PartnerSampler(curate.datasets.make_long_tailed(30, 8))),
      CurateValueError, "fitted on other labels"),
     (lambda t: PartnerDataset(_Images(5), PartnerSampler(t)), CurateValueError,
@@ -403,7 +403,7 @@ ERRORS = [
      "tuple of length 3"),
     (lambda t: attach_partners(_Images(60), PartnerSampler(t)), CurateTypeError,
      "get_image_and_label"),
-    (lambda t: EpochTagSampler(5), CurateTypeError, "must be iterable"),
+    (lambda t: EpochTagSampler(5), CurateTypeError, "must be an iterable of indices"),
 ]
 
 

@@ -50,3 +50,27 @@ def test_submodules_have_sorted_all():
     for name in ("adjust", "balance", "io", "losses", "metrics", "report", "augment", "sampler"):
         mod = importlib.import_module(f"curate.{name}")
         assert list(mod.__all__) == sorted(mod.__all__), name
+
+
+def test_cli_version_prints_the_package_version(capsys):
+    import pytest
+
+    from curate.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"curate {curate.__version__}\n"
+
+
+def test_version_has_one_source():
+    """pyproject.toml reads the version from curate.__version__ (no second copy to forget)."""
+    from pathlib import Path
+
+    import pytest
+
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    meta = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    assert "version" not in meta["project"] and "version" in meta["project"]["dynamic"]
+    assert meta["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "curate.__version__"}
+    assert curate.__version__.count(".") == 2

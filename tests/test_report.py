@@ -63,6 +63,10 @@ def full_report(table: curate.LabelTable, plan: BalancePlan) -> Report:
     return dataset_report(table, plan, ["inverse_sqrt", "effective"], frontier=frame)
 
 
+def _cell(text: str) -> str:
+    return markdown_escape(text, cell=True)
+
+
 def _headline(report: Report) -> dict:
     return {h["key"]: h["value"] for h in report.data["headline"]}
 
@@ -241,7 +245,7 @@ def test_markdown_and_html_show_the_json_headline(full_report):
     for h in full_report.data["headline"]:
         shown = fmt_number(h["value"], h["unit"])
         assert f'<div class="value">{shown}</div><div class="label">{h["label"]}' in page
-        assert f"| {markdown_escape(h['label'])} | {markdown_escape(shown)} |" in md
+        assert f"| {_cell(h['label'])} | {_cell(shown)} |" in md
     headings = re.findall(r"^## (.+)$", md, re.M)
     assert headings == [s["title"] for s in layout(full_report.data)]
 
@@ -254,7 +258,7 @@ def test_markdown_and_html_tables_agree(full_report):
                 for row in block["rows"]:
                     assert "<td>" + "</td><td>".join(row) + "</td>" in page.replace(
                         "&#x27;", "'")
-                    assert "| " + " | ".join(map(markdown_escape, row)) + " |" in md
+                    assert "| " + " | ".join(map(_cell, row)) + " |" in md
 
 
 def test_large_k_plots_and_tables_stay_bounded():
@@ -496,7 +500,7 @@ def test_markdown_escapes_class_names_and_titles():
     # every table row still has as many cells as its header: no label splits a cell
     for block in (b for s in layout(report.data) for b in s["blocks"] if b["type"] == "table"):
         for row in block["rows"]:
-            line = "| " + " | ".join(map(markdown_escape, row)) + " |"
+            line = "| " + " | ".join(map(_cell, row)) + " |"
             assert line in md
             assert len(re.findall(r"(?<!\\)\|", line)) == len(block["columns"]) + 1
     page = report.to_html(plots=False)
@@ -588,3 +592,11 @@ def test_epoch_stats_of_a_real_plan_match_its_method(plan):
     frame = plan.epoch_stats(3)
     assert stats["epoch"] == frame["epoch"].tolist()
     assert stats["cv"] == pytest.approx(frame["cv"].tolist())
+
+
+def test_plots_draw_class_names_literally_not_as_mathtext():
+    """'$\\frac{b$' used to end in a matplotlib ParseSyntaxException."""
+    t = curate.LabelTable.from_labels([["a$\\frac{b$"], ["US$"], ["$x^2$"]] * 3)
+    images = dataset_report(t).images()
+    assert sorted(images) == ["cooccurrence", "cumulative", "distribution", "labels_per_sample"]
+    assert all(png[:4] == b"\x89PNG" for png in images.values())

@@ -154,6 +154,7 @@ def test_resume_equals_uninterrupted(kind, num_replicas):
         a = make(seed=2, num_replicas=num_replicas, rank=num_replicas - 1)
         a.set_epoch(1)
         full = list(a)
+        a.set_epoch(1)  # WeightedSampler draws anew on every pass without set_epoch
         it = iter(a)
         head = [next(it) for _ in range(min(k, len(full)))]
         state = a.state_dict()
@@ -163,6 +164,7 @@ def test_resume_equals_uninterrupted(kind, num_replicas):
         b.load_state_dict(state)
         assert b.state_dict() == state  # saving again before iterating keeps the position
         assert head + list(b) == full
+        b.set_epoch(1)
         assert list(b) == full  # the resume offset applies to one iteration only
 
 
@@ -175,6 +177,7 @@ def test_load_state_adopts_seed_and_epoch(kind):
     b.load_state_dict(a.state_dict())
     assert b.epoch == 2 and list(b) == list(a)
     b.set_epoch(2)  # same epoch: nothing changes
+    a.set_epoch(2)
     assert list(b) == list(a)
 
 
@@ -210,10 +213,12 @@ def test_dataloader_with_batch_sampler_and_workers(kind, num_workers):
     expected = list(s)
     batches = BatchSampler(s, batch_size=4, drop_last=False)
     loader = DataLoader(_Echo(N_ITEMS[kind]), batch_sampler=batches, num_workers=num_workers)
+    s.set_epoch(1)
     seen = torch.cat(list(loader)).tolist()
     assert seen == expected  # each index once per occurrence, in order: no worker duplicates
     assert len(loader) == -(-len(s) // 4)
     plain = DataLoader(_Echo(N_ITEMS[kind]), batch_size=5, sampler=s, num_workers=num_workers)
+    s.set_epoch(1)
     assert torch.cat(list(plain)).tolist() == expected
 
 
@@ -406,8 +411,8 @@ ERRORS = [
      CurateValueError, r"The 'seed' parameter of BalancedSampler must be None or an int in the "
                        r"range \[0, inf\)\. Got -1 instead\."),
     (lambda: BalancedSampler(PLAN, shuffle="yes"),
-     CurateValueError, r"The 'shuffle' parameter of BalancedSampler must be a bool\. "),
-    (lambda: BalancedSampler(PLAN, drop_last=1), CurateValueError, r"'drop_last' parameter"),
+     CurateTypeError, r"The 'shuffle' parameter of BalancedSampler must be a bool\. "),
+    (lambda: BalancedSampler(PLAN, drop_last=1), CurateTypeError, r"'drop_last' parameter"),
     (lambda: BalancedSampler([1, 2, 3]), CurateTypeError,
      r"must be a BalancePlan or a LabelTable\. Got list instead\."),
     (lambda: BalancedSampler(_table(5)), CurateTypeError, r"needs a balancer with a fit\(table\)"),
@@ -549,3 +554,32 @@ def test_benchmark_quick_runs(tmp_path):
 
     data = json.loads(out.read_text())
     assert data["name"] == "sampler" and data["tables"] and data["tables"][0]["rows"]
+
+
+def test_weighted_sampler_draws_anew_without_set_epoch_like_torch():
+    s = WeightedSampler(np.ones(1000), 200, seed=4)
+    first, second = list(s), list(s)
+    assert first != second  # as WeightedRandomSampler: a new draw every pass
+    s.set_epoch(0)
+    assert list(s) == first  # set_epoch makes the draw a function of the epoch
+    again = WeightedSampler(np.ones(1000), 200, seed=4)
+    assert [list(again), list(again)] == [first, second]  # and the sequence is reproducible
+
+
+def test_weighted_sampler_takes_a_torch_generator():
+    g1, g2 = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
+    a = WeightedSampler(np.ones(100), 50, generator=g1)
+    b = WeightedSampler(np.ones(100), 50, generator=g2)
+    assert [list(a), list(a)] == [list(b), list(b)]
+    with pytest.raises(TypeError, match="'generator' parameter"):
+        WeightedSampler(np.ones(3), 2, generator=7)
+    with pytest.raises(ValueError, match="either seed or generator"):
+        WeightedSampler(np.ones(3), 2, seed=1, generator=torch.Generator())
+
+
+def test_balanced_sampler_refuses_a_state_from_another_plan():
+    table = curate.LabelTable.from_labels([["a"], ["b"], ["a"]])
+    a = BalancedSampler(curate.balance.BalancePlan.from_multiplicity(table, [1, 1, 1]))
+    b = BalancedSampler(curate.balance.BalancePlan.from_multiplicity(table, [0, 2, 1]))
+    with pytest.raises(ValueError, match="another plan"):
+        b.load_state_dict(a.state_dict())

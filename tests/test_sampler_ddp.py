@@ -77,3 +77,76 @@ def test_two_gloo_ranks_take_disjoint_equal_shards(tmp_path):
             if name == "balanced":
                 draw = result["plan_indices"][epoch]
                 assert glob == np.resize(draw, len(glob)).tolist()
+
+
+FIT_WORKER = r"""
+import json, sys
+import numpy as np
+import torch.distributed as dist
+import curate
+from curate.datasets import make_long_tailed
+from curate.sampler import BalancedSampler
+
+rank, world, store, out, mode = (int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4],
+                                 sys.argv[5])
+dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)
+table = make_long_tailed(3000, 30, seed=4)
+result = {}
+try:
+    if mode == "fit":
+        # only rank 0 fits; the others must receive its plan
+        class RankZeroOnly(curate.InterClassBalancer):
+            def fit(self, table):
+                if dist.get_rank():
+                    raise RuntimeError(f"rank {dist.get_rank()} fitted")
+                return super().fit(table)
+
+        sampler = BalancedSampler(table, RankZeroOnly(seed=1))
+    else:  # every rank brings its own, different plan
+        sampler = BalancedSampler(curate.InterClassBalancer(seed=rank).fit(table))
+    sampler.set_epoch(1)
+    result = {"digest": sampler.plan.digest, "shard": list(sampler),
+              "draw": sampler.plan.draw(1).tolist()}
+except ValueError as exc:
+    result = {"error": str(exc)}
+with open(f"{out}.{rank}", "w") as fh:
+    json.dump(result, fh)
+dist.destroy_process_group()
+"""
+
+
+def _run_ranks(tmp_path, mode, world=3):
+    script = tmp_path / "fit_worker.py"
+    script.write_text(FIT_WORKER)
+    out = tmp_path / "r"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    procs = [
+        subprocess.Popen([sys.executable, str(script), str(r), str(world), str(tmp_path / "s"),
+                          str(out), mode], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for r in range(world)
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=280)
+        assert p.returncode == 0, err
+    return [json.loads((tmp_path / f"r.{r}").read_text()) for r in range(world)]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_three_gloo_ranks_fit_once_and_share_one_plan(tmp_path):
+    results = _run_ranks(tmp_path, "fit")
+    assert len({r["digest"] for r in results}) == 1
+    draw = np.asarray(results[0]["draw"])
+    shards = [r["shard"] for r in results]
+    assert len({len(s) for s in shards}) == 1
+    seen = np.bincount(np.concatenate(shards), minlength=len(draw))
+    # every drawn copy is on exactly one rank (up to the wrap-around padding)
+    assert (seen >= draw).all() and seen.sum() - draw.sum() < 3
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_ranks_with_different_plans_all_raise(tmp_path):
+    results = _run_ranks(tmp_path, "mismatch")
+    assert all("different plan" in r.get("error", "") for r in results)

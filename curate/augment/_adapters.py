@@ -16,19 +16,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from curate._validation import check_instance, param_error
 from curate.augment._partners import _MAX_KEY, PartnerSampler, _check_key
-from curate.exceptions import CurateTypeError, CurateValueError
+from curate.exceptions import CurateValueError
 
 __all__ = ["EpochTagSampler", "PartnerDataset", "PartnerHook", "attach_partners"]
 
 
 def _check_sampler(partner_sampler: Any, owner: str) -> PartnerSampler:
-    if not isinstance(partner_sampler, PartnerSampler):
-        raise CurateTypeError(
-            f"The 'partner_sampler' parameter of {owner} must be a PartnerSampler. "
-            f"Got {type(partner_sampler).__name__} instead."
-        )
-    return partner_sampler
+    return check_instance("partner_sampler", partner_sampler, owner, PartnerSampler,
+                          "a curate.augment.PartnerSampler")
 
 
 def _split_index(index: Any, default_epoch: int) -> tuple[int, int]:
@@ -87,10 +84,8 @@ class PartnerDataset:
         owner = "PartnerDataset"
         self.partner_sampler = _check_sampler(partner_sampler, owner)
         if not (hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")):
-            raise CurateTypeError(
-                f"The 'dataset' parameter of {owner} must have __getitem__ and __len__ "
-                f"(a map-style dataset). Got {type(dataset).__name__} instead."
-            )
+            raise param_error("dataset", owner, "a map-style dataset (with __getitem__ and "
+                              "__len__)", dataset, wrong_type=True)
         if len(dataset) != partner_sampler.n_samples:
             raise CurateValueError(
                 f"dataset has {len(dataset)} samples but partner_sampler was built on "
@@ -150,10 +145,8 @@ class EpochTagSampler:
 
     def __init__(self, sampler: Any) -> None:
         if not hasattr(sampler, "__iter__"):
-            raise CurateTypeError(
-                f"The 'sampler' parameter of EpochTagSampler must be iterable. "
-                f"Got {type(sampler).__name__} instead."
-            )
+            raise param_error("sampler", "EpochTagSampler", "an iterable of indices", sampler,
+                              wrong_type=True)
         self.sampler = sampler
         self.epoch = 0
 
@@ -364,10 +357,8 @@ def attach_partners(
     partner_sampler = _check_sampler(partner_sampler, owner)
     loader = getattr(type(dataset), "get_image_and_label", None)
     if not callable(loader):
-        raise CurateTypeError(
-            f"The 'dataset' parameter of {owner} must have a get_image_and_label(i) method "
-            f"(an Ultralytics-style dataset). Got {type(dataset).__name__} instead."
-        )
+        raise param_error("dataset", owner, "an Ultralytics-style dataset (with a "
+                          "get_image_and_label(i) method)", dataset, wrong_type=True)
     if hasattr(dataset, "__len__") and len(dataset) != partner_sampler.n_samples:
         raise CurateValueError(
             f"dataset has {len(dataset)} samples but partner_sampler was built on "

@@ -42,7 +42,14 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from curate._validation import Interval, Options, data_error, validate_params
+from curate._validation import (
+    Interval,
+    Options,
+    check_instance,
+    data_error,
+    param_error,
+    validate_params,
+)
 from curate.balance import BalancePlan
 from curate.balance._plan import label_checksum
 from curate.exceptions import CurateTypeError, CurateValueError
@@ -145,11 +152,7 @@ def _fit_probabilities(
 
 # ---------------------------------------------------------------------------- validation
 def _check_table(table: Any, owner: str) -> LabelTable:
-    if not isinstance(table, LabelTable):
-        raise CurateTypeError(
-            f"The 'table' parameter of {owner} must be a LabelTable. "
-            f"Got {type(table).__name__} instead."
-        )
+    check_instance("table", table, owner, LabelTable, "a curate.LabelTable")
     if table.n_samples == 0:
         raise CurateValueError(f"table has 0 samples; {owner} needs at least one sample")
     return table
@@ -158,11 +161,7 @@ def _check_table(table: Any, owner: str) -> LabelTable:
 def _check_plan(plan: Any, table: LabelTable, owner: str) -> BalancePlan | None:
     if plan is None:
         return None
-    if not isinstance(plan, BalancePlan):
-        raise CurateTypeError(
-            f"The 'plan' parameter of {owner} must be a BalancePlan or None. "
-            f"Got {type(plan).__name__} instead."
-        )
+    check_instance("plan", plan, owner, BalancePlan, "a curate.BalancePlan or None")
     if plan.table is not table and label_checksum(plan.table) != label_checksum(table):
         raise CurateValueError(
             f"plan was fitted on other labels (n_samples={plan.table.n_samples}, "
@@ -190,19 +189,14 @@ def _check_targets(targets: Any, table: LabelTable, owner: str) -> np.ndarray:
                 raise data_error(f"targets[{name!r}]", name, f"names class {name!r} not in "
                                  f"classes={shown}", f"pass class names of the table to {owner}")
             out[table.classes.index(str(name))] = _target_value(value, f"targets[{name!r}]")
-    elif isinstance(targets, str | bytes):
-        raise CurateTypeError(
-            f"The 'targets' parameter of {owner} must be None, a mapping of class name to "
-            f"target total or an array of {k} numbers. Got {targets!r} instead."
-        )
     else:
+        allowed = f"None, a mapping of class name to target total or an array of {k} numbers"
+        if isinstance(targets, str | bytes):
+            raise param_error("targets", owner, allowed, targets, wrong_type=True)
         try:
             out = np.asarray(targets, dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise CurateTypeError(
-                f"The 'targets' parameter of {owner} must be None, a mapping of class name to "
-                f"target total or an array of {k} numbers. Got {type(targets).__name__} instead."
-            ) from exc
+            raise param_error("targets", owner, allowed, targets, wrong_type=True) from exc
         if out.shape != (k,):
             raise CurateValueError(
                 f"targets has shape {out.shape}; pass one target per class, shape ({k},), "
@@ -594,11 +588,8 @@ def effective_looks(
     table = _check_table(table, owner)
     plan = _check_plan(plan, table, owner)
     if partner_sampler is not None:
-        if not isinstance(partner_sampler, PartnerSampler):
-            raise CurateTypeError(
-                f"The 'partner_sampler' parameter of {owner} must be a PartnerSampler or None. "
-                f"Got {type(partner_sampler).__name__} instead."
-            )
+        check_instance("partner_sampler", partner_sampler, owner, PartnerSampler,
+                       "a curate.augment.PartnerSampler or None")
         if (partner_sampler.table is not table
                 and label_checksum(partner_sampler.table) != label_checksum(table)):
             raise CurateValueError(

@@ -7,21 +7,17 @@ from typing import Any
 
 import numpy as np
 
-from curate._validation import Interval, data_error, validate_params
+from curate._validation import Interval, check_instance, data_error, validate_params
 from curate.balance import BalancePlan, PlanStatus
-from curate.exceptions import CurateTypeError, CurateValueError
+from curate.exceptions import CurateValueError
 from curate.labels import LabelTable
 
 __all__ = ["has_rare_label", "oversample_rare", "rare_aware_probability", "rare_classes"]
 
 
 def _check_table(table: Any, owner: str) -> LabelTable:
-    if not isinstance(table, LabelTable):
-        raise CurateTypeError(
-            f"The 'table' parameter of {owner} must be a LabelTable. "
-            f"Got {type(table).__name__} instead."
-        )
-    return table
+    return check_instance("table", table, owner, LabelTable,
+                          "a curate.LabelTable")
 
 
 @validate_params({

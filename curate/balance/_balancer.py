@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 import numpy as np
-
 import scipy.sparse as sp
 
 from curate._validation import Bool, Interval, Options, StrEnum, check_param
@@ -70,11 +69,14 @@ def _check_budget(name: str, value: Any, n: int) -> float:
                 f"fraction in (0, 1). Got {value!r} instead."
             )
         return float(value)
-    if not 0.0 < float(value) < 1.0:
+    fraction = float(value)
+    if not 0.0 < fraction < 1.0:
+        hint = f" (for a count pass an int: {name}={int(fraction)})" \
+            if math.isfinite(fraction) and fraction >= 1 else ""
         raise CurateValueError(
             f"The {name!r} parameter of {_OWNER} must be an int count or a float fraction "
-            f"in (0, 1) of n_samples, as scikit-learn's test_size. Got {value!r} instead; "
-            f"for a count pass an int ({name}={int(value) if math.isfinite(value) else 0})."
+            f"in (0, 1) of n_samples, as scikit-learn's test_size. Got {value!r} instead"
+            f"{hint}."
         )
     return float(math.floor(float(value) * n + 1e-9))
 
@@ -98,7 +100,7 @@ def _check_size(value: Any, n: int) -> int:
             f"The 'target_size' parameter of {_OWNER} must be a positive, finite fraction of "
             f"n_samples (or an int count). Got {value!r} instead."
         )
-    return max(int(math.floor(float(value) * n + 1e-9)), 1)
+    return max(math.floor(float(value) * n + 1e-9), 1)
 
 
 def _check_target(value: Any, n: int) -> tuple[int, int]:
@@ -469,8 +471,9 @@ class InterClassBalancer:
             y = quantize(y, used.y_lo, used.y_hi, used.size_lo, used.size_hi, window)
             parts = evaluate(used, y)
             objective = parts["objective"]
-            if lower is not None:
-                gap = max(objective - lower, 0.0) / max(abs(objective), 1e-9)
+            if lower is not None:  # the fixed-point rounding moves the objective by < 1e-7
+                diff = objective - lower
+                gap = 0.0 if diff <= 1e-7 else diff / max(abs(objective), 1e-9)
         sigs = context["signatures"]
         timings = {"signature": context["signature_seconds"], **result.timings}
         details = {

@@ -91,7 +91,10 @@ def quantize(y: np.ndarray, y_lo: np.ndarray, y_hi: np.ndarray, size_lo: int, si
     lo = np.ceil(np.round(y_lo * scale, 3)).astype(np.int64)
     hi = np.floor(np.round(y_hi * scale, 3)).astype(np.int64)
     q = np.clip(np.rint(y * scale).astype(np.int64), lo, hi)
-    want = int(np.clip(round(int(q.sum()) / scale), size_lo, size_hi)) * scale
+    least = -(-int(lo.sum()) // scale)  # whole sums the bounds can reach
+    most = int(hi.sum()) // scale
+    want = int(np.clip(np.clip(round(int(q.sum()) / scale), size_lo, size_hi), least, most))
+    want *= scale
     diff = want - int(q.sum())
     while diff:
         room = (hi - q) if diff > 0 else (q - lo)
@@ -321,7 +324,7 @@ def multinomial_draw(expected: np.ndarray, seed: int, epoch: int) -> np.ndarray:
     (4, 0)
     """
     total = float(expected.sum())
-    size = int(round(total))
+    size = round(total)
     if size == 0:
         return np.zeros(len(expected), dtype=np.int64)
     rng = np.random.default_rng([seed, epoch, 4])

@@ -141,23 +141,30 @@ def _read(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
 def load_plan(cls: type[BalancePlan], path: str | os.PathLike[str],
               table: LabelTable | None) -> BalancePlan:
     """Rebuild and verify a plan written by :func:`save_plan` (see :meth:`BalancePlan.load`)."""
+    import pyarrow as pa
+
     stored, meta = _read(path)
     try:
-        n = stored.num_rows
-        group = stored.column("group").to_numpy().astype(np.int64)
-        per_row_total = stored.column("group_total").to_numpy().astype(np.float64)
-        ids = stored.column("sample_id").to_numpy()
-        n_groups = int(group.max()) + 1 if n else 0
-        if n and group.min() < 0:
-            raise _damaged(path, "negative group ids")
-        first = np.full(n_groups, -1, dtype=np.int64)
-        first[group[::-1]] = np.arange(n - 1, -1, -1)
-        totals = per_row_total[np.maximum(first, 0)]
-        if (per_row_total != totals[group]).any():
-            raise _damaged(path, "members of one group disagree on its total")
-        stored_table = _stored_table(stored, meta)
-    except KeyError as exc:
-        raise _damaged(path, f"a column is missing ({exc})") from exc
+        return _rebuild(cls, path, stored, meta, table)
+    except (KeyError, TypeError, IndexError, pa.ArrowException) as exc:
+        raise _damaged(path, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _rebuild(cls: type[BalancePlan], path: Any, stored: Any, meta: dict[str, Any],
+             table: LabelTable | None) -> BalancePlan:
+    n = stored.num_rows
+    group = stored.column("group").to_numpy().astype(np.int64)
+    per_row_total = stored.column("group_total").to_numpy().astype(np.float64)
+    ids = stored.column("sample_id").to_numpy()
+    n_groups = int(group.max()) + 1 if n else 0
+    if n and (group.min() < 0 or n_groups > n):
+        raise _damaged(path, "group ids outside [0, n_samples)")
+    first = np.full(n_groups, -1, dtype=np.int64)
+    first[group[::-1]] = np.arange(n - 1, -1, -1)
+    totals = per_row_total[np.maximum(first, 0)]
+    if (per_row_total != totals[group]).any():
+        raise _damaged(path, "members of one group disagree on its total")
+    stored_table = _stored_table(stored, meta)
     if label_checksum(stored_table) != meta["input_checksum"]:
         raise _damaged(path, "its labels do not match their checksum")
     if _ids_checksum(ids) != meta["ids_checksum"]:

@@ -492,10 +492,10 @@ class BalancePlan:
         """
         sizes, total = self.group_sizes, self.group_total
         held = sizes > 0
+        if self.rounding == "multinomial" and held.any():
+            return math.inf
         if not held.any() or (total[held] >= sizes[held] - 1e-9).all():
             return 1
-        if self.rounding == "multinomial":
-            return math.inf
         if self.rounding == "systematic":
             w = self.window
             if w is None or (total[held] * w < sizes[held] - 1e-6).any():

@@ -172,6 +172,7 @@ class _LPResult:
     fun: float | None = None
     x: np.ndarray | None = None
     bound: float | None = None
+    rounds: int = 0
 
 
 def _highs(highspy: Any) -> Any:
@@ -244,6 +245,7 @@ def _highs_lp(model: LinearModel, problem: Problem, deadline: float) -> _LPResul
         rounds += 1
         if last is not None and time.perf_counter() >= deadline:
             last.status, last.message = 1, f"time_limit reached after {rounds - 1} sifting rounds"
+            last.rounds = rounds - 1
             return last
         h.run()
         status = h.getModelStatus()
@@ -262,7 +264,7 @@ def _highs_lp(model: LinearModel, problem: Problem, deadline: float) -> _LPResul
         x[cols] = np.asarray(sol.col_value, dtype=np.float64)
         obj = h.getInfo().objective_function_value
         if not sifting:
-            return _LPResult(0, "optimal", obj / factor, x, obj / factor)
+            return _LPResult(0, "optimal", obj / factor, x, obj / factor, 0)
         duals = np.asarray(sol.row_dual, dtype=np.float64)
         reduced = cost - a_t @ duals
         tol = 1e-9 * max(float(np.abs(cost).max()), 1.0)
@@ -270,7 +272,7 @@ def _highs_lp(model: LinearModel, problem: Problem, deadline: float) -> _LPResul
         bad = np.flatnonzero(candidates)
         if bad.size == 0:
             return _LPResult(0, f"optimal after {rounds} sifting rounds", obj / factor, x,
-                             obj / factor)
+                             obj / factor, rounds)
         bound = obj + float((reduced[bad] * ub[bad]).sum())
         last = _LPResult(0, "", obj / factor, x, bound / factor)
         add = bad[np.argsort(reduced[bad], kind="stable")[:batch]]
@@ -295,9 +297,9 @@ def _solve_lp(model: LinearModel, problem: Problem, deadline: float) -> _LPResul
     if _has_highspy():
         return _highs_lp(model, problem, deadline)
     if model.n_groups >= SCIPY_SIFT_MIN_GROUPS:
-        res, x, _ = _sift(model, problem, deadline)
+        res, x, rounds = _sift(model, problem, deadline)
         if res.status == 0:
-            return _LPResult(0, "optimal", float(res.fun), x, float(res.fun))
+            return _LPResult(0, "optimal", float(res.fun), x, float(res.fun), rounds)
     res = _linprog(model, None, max(deadline - time.perf_counter(), 1.0))
     if res.status == 2:
         return _LPResult(2, "The LP is infeasible")
@@ -537,8 +539,8 @@ def solve(problem: Problem, *, solver: str = "auto", time_limit: float | None = 
     t0 = time.perf_counter()
     res = _solve_lp(model, problem, start + limit)
     timings["solve"] = time.perf_counter() - t0
-    info: dict[str, Any] = {"lp_status": int(res.status), "n_groups": problem.n_groups,
-                            "n_balanced": problem.n_balanced}
+    info: dict[str, Any] = {"lp_status": int(res.status), "sifting_rounds": res.rounds,
+                            "n_groups": problem.n_groups, "n_balanced": problem.n_balanced}
     if res.status == 2:
         raise InfeasibleError("the options admit no plan (the LP relaxation is infeasible)")
     assert res.x is not None and res.bound is not None  # statuses 0 and 1 carry both
@@ -587,8 +589,7 @@ def solve(problem: Problem, *, solver: str = "auto", time_limit: float | None = 
         status = PlanStatus.OPTIMAL if gap <= mip_gap else PlanStatus.FEASIBLE
     timings["total"] = time.perf_counter() - start
     note = f"stopped by time_limit={time_limit:g}s ({res.message}); " if stopped else ""
-    message = (f"{note}{used}: objective {objective:.6g}, lower bound {lower:.6g}, "
-               f"gap {gap:.3%}")
+    message = f"{note}solved by {used} ({res.message})"
     if stopped:
         warnings.warn(
             f"The balancer hit time_limit={time_limit:g}s; returning the best plan found "

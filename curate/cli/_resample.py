@@ -27,25 +27,35 @@ def register(subparsers: Any) -> None:
         "resample",
         help="balance labels with the integer program and write a manifest",
         description="Solve InterClassBalancer on INPUT, write a manifest parquet (sample_id, "
-        "index, multiplicity + metadata) and print the before/after summary. With "
-        "--from-manifest, turn a saved manifest back into indices or a resampled label file.",
+        "index, multiplicity of epoch 0, the plan and its metadata, verified on load) and print "
+        "the before/after summary with per-epoch balance and coverage. With --from-manifest, "
+        "turn a saved manifest back into any epoch's indices or a resampled label file.",
     )
     add_input_arguments(p, optional=True)
-    p.add_argument("--out", help="manifest parquet to write (a <out>.json sidecar is written too)")
+    p.add_argument("--out", help="manifest parquet to write (metadata inside the file)")
     p.add_argument("--minimize-duplicates", action="store_true",
-                   help="keep every sample holding a below-mean class")
+                   help="draw every sample holding a rare (below-median) class in every epoch "
+                   "and spread copies over them")
     p.add_argument("--count", choices=("instances", "samples"), default="instances",
                    help="balance instance totals or samples per class (default: instances)")
     p.add_argument("--target-size", type=amount, default=None,
                    help="epoch size: a count or a fraction of the samples (default: unchanged)")
     p.add_argument("--max-duplicates", type=amount, default=None,
-                   help="most extra copies: a count or a fraction of the samples")
+                   help="most extra copies per epoch: an int count or a fraction in (0, 1)")
     p.add_argument("--max-removals", type=amount, default=None,
-                   help="most removed samples: a count or a fraction of the samples")
+                   help="most samples sitting out per epoch: an int count or a fraction in (0, 1)")
     p.add_argument("--max-repeats", type=int, default=4, help="most copies per sample (default 4)")
+    p.add_argument("--coverage-epochs", type=int, default=2,
+                   help="every sample is drawn at least once in every N consecutive epochs "
+                   "(default 2)")
+    p.add_argument("--permanent", action="store_true",
+                   help="a fixed offline subset: removed samples are dropped for good and every "
+                   "epoch is the same")
     p.add_argument("--solver", choices=("auto", "lp", "cbc", "highs"), default="auto",
-                   help="solver backend (default: auto)")
-    p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default: 60)")
+                   help="solver backend (default: auto; cbc/highs need --permanent)")
+    p.add_argument("--time-limit", type=float, default=None,
+                   help="abort guard in seconds (default: none; a stopped plan depends on "
+                   "machine load and says so)")
     p.add_argument("--seed", type=int, default=0, help="seed of the per-epoch draws (default 0)")
     p.add_argument("--from-manifest", metavar="MANIFEST", default=None,
                    help="read a saved manifest instead of solving")
@@ -103,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
     balancer = InterClassBalancer(
         background_class=args.background, minimize_duplicates=args.minimize_duplicates,
         count=args.count, target_size=args.target_size, max_duplicates=args.max_duplicates,
-        max_removals=args.max_removals, max_repeats=args.max_repeats, solver=args.solver,
+        max_removals=args.max_removals, max_repeats=args.max_repeats,
+        coverage_epochs=args.coverage_epochs, permanent=args.permanent, solver=args.solver,
         time_limit=args.time_limit, seed=args.seed,
     )
     plan = balancer.fit(table)

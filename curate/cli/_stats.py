@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
 
+from curate._format import fmt_number
 from curate.cli._common import add_input_arguments, read_input
 from curate.labels import LabelTable
 from curate.labels._parse import detect_tags
@@ -84,14 +84,6 @@ def _tag_line(tags: dict[str, Any]) -> str:
     return f"{tags['scheme']}{style}, background {tags['background']}"
 
 
-def _fmt(x: float, digits: int = 3) -> str:
-    if math.isnan(x):
-        return "n/a"
-    if math.isinf(x):
-        return "inf"
-    return f"{x:,.{digits}g}" if abs(x) < 1000 else f"{x:,.0f}"
-
-
 def _print_rich(s: ImbalanceStats, source: str, top: int,
                 tags: dict[str, Any] | None = None) -> None:
     from rich.console import Console
@@ -106,10 +98,10 @@ def _print_rich(s: ImbalanceStats, source: str, top: int,
         ("samples", f"{s.n_samples:,}"), ("classes", f"{s.n_classes:,}"),
         (f"labels ({s.level})", f"{s.n_labels:,}"), ("background", str(s.background)),
         ("majority class", f"{s.majority_class} ({100 * s.majority_share:.1f} %)"),
-        ("imbalance ratio (max/min)", _fmt(s.imbalance_ratio)),
-        ("entropy (nats)", _fmt(s.entropy)),
-        ("normalized entropy", _fmt(s.normalized_entropy)),
-        ("effective classes", _fmt(s.effective_classes)), ("Gini", _fmt(s.gini)),
+        ("imbalance ratio (max/min)", fmt_number(s.imbalance_ratio)),
+        ("entropy (nats)", fmt_number(s.entropy)),
+        ("normalized entropy", fmt_number(s.normalized_entropy)),
+        ("effective classes", fmt_number(s.effective_classes)), ("Gini", fmt_number(s.gini)),
         ("empty samples", f"{s.n_empty:,}"),
         ("background-only samples", f"{s.n_background_only:,}"),
     ]

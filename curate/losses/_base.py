@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from curate._validation import Options, check_param
+from curate._validation import Options, check_param, param_error
 from curate.exceptions import CurateTypeError, CurateValueError
 
 REDUCTIONS = Options({"mean", "sum", "none"})
@@ -27,17 +27,13 @@ def as_weight_tensor(weights: Any, owner: str, name: str = "weights") -> Tensor 
         else:
             t = torch.from_numpy(np.array(weights, dtype=np.float64))  # a writable copy
     except (TypeError, ValueError) as exc:
-        raise CurateTypeError(
-            f"The {name!r} parameter of {owner} must be a ClassWeights, tensor, ndarray or list "
-            f"of floats. Got {type(weights).__name__} instead."
-        ) from exc
+        raise param_error(name, owner, "a ClassWeights, tensor, ndarray or list of floats",
+                          weights, wrong_type=True) from exc
     if t.ndim != 1 or t.numel() == 0:
-        raise CurateValueError(
-            f"The {name!r} parameter of {owner} must be 1-D with one weight per class. "
-            f"Got shape {tuple(t.shape)} instead."
-        )
+        raise param_error(name, owner, "a non-empty 1-D array with one weight per class",
+                          t.numpy())
     if not torch.isfinite(t).all() or (t < 0).any():
-        raise CurateValueError(f"The {name!r} parameter of {owner} must hold finite weights >= 0.")
+        raise param_error(name, owner, "an array of finite weights >= 0", t.numpy())
     return t
 
 
@@ -71,6 +67,7 @@ class WeightedLoss(nn.Module):
         self._cache: dict[tuple[Any, ...], Tensor] = {}
         self._versions: dict[tuple[Any, ...], int] = {}
 
+    @torch.compiler.disable  # a dict cache keyed by device/dtype: keep it out of traced graphs
     def _cast(self, t: Tensor, logits: Tensor, dtype: torch.dtype, key: tuple[Any, ...]) -> Tensor:
         """``t`` on the logits' device in ``dtype``, copied once and cached.
 

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from curate._validation import Interval, check_param
+from curate._validation import Interval, check_param, param_error
 from curate.adjust import priors_from
 from curate.exceptions import CurateValueError
 from curate.losses._base import WeightedLoss, compute_dtype, to_output
@@ -145,8 +145,8 @@ class DistributionBalancedLoss(WeightedLoss):
         ):
             check_param(name, value, [rule], _OWNER)
             if not np.isfinite(value):
-                raise CurateValueError(f"The {name!r} parameter of {_OWNER} must be finite. "
-                                       f"Got {value!r} instead.")
+                allowed = str(rule).replace("a float", "a finite float")
+                raise param_error(name, _OWNER, allowed, value)
         p = priors_from(priors, multilabel=True, n_samples=n_samples)
         p.flags.writeable = False
         self.priors = p  # float64 numpy positive rates
@@ -170,37 +170,42 @@ class DistributionBalancedLoss(WeightedLoss):
         r_hat = torch.sigmoid_(q.sub_(self.beta * self.mu)).add_(self.alpha)
         return r_hat.reshape(y.shape).mul_(valid)
 
-    def _branch(self, s: Tensor) -> tuple[Tensor, Tensor]:
+    def _branch(self, s: Tensor, need_grad: bool) -> tuple[Tensor, Tensor | None]:
         """``f(s) = sigmoid(s)^gamma softplus(s)`` and ``f'(s)``, stable for any ``s``."""
         sp = F.softplus(s)
-        sg = torch.sigmoid(s)
         if self.gamma == 0:
-            return sp, sg
+            return sp, (torch.sigmoid(s) if need_grad else None)
+        sg = torch.sigmoid(s)
         if self.gamma == 2:
             focal = sg.square()
         elif self.gamma >= 1:
             focal = sg.pow(self.gamma)
         else:  # d/dx x**gamma is infinite at 0: go through log-sigmoid
             focal = torch.exp(F.logsigmoid(s).mul_(self.gamma))
+        if not need_grad:
+            return sp.mul_(focal), None
         # f' = sigmoid(s)^gamma (gamma (1 - sigmoid(s)) softplus(s) + sigmoid(s))
         grad = torch.addcmul(sg, torch.rsub(sg, 1.0), sp, value=self.gamma).mul_(focal)
         return sp.mul_(focal), grad
 
-    def _terms(self, z: Tensor, r_hat: Tensor, y: Tensor, hard: bool) -> tuple[Tensor, Tensor]:
+    def _terms(self, z: Tensor, r_hat: Tensor, y: Tensor, hard: bool, need_grad: bool
+               ) -> tuple[Tensor, Tensor | None]:
         """Element-wise loss and its derivative in ``z`` (no autograd graph); ``z`` is owned."""
         lam = self.neg_scale
         if hard:  # one branch per element: s = -z' for positives, lambda z' for negatives
             pos = y.bool()
             ds = torch.where(pos, z.new_tensor(-1.0), z.new_tensor(lam))  # d s / d z'
-            val, grad = self._branch(z.mul_(ds))
+            val, grad = self._branch(z.mul_(ds), need_grad)
             w = torch.where(pos, r_hat, r_hat * (1.0 / lam))  # r_hat, or r_hat / lambda
-            return val.mul_(w), grad.mul_(w.mul_(ds))
-        v1, g1 = self._branch(-z)  # positive part, s = -z'
-        v2, g2 = self._branch(z.mul_(lam))  # negative part, s = lambda z'
+            val = val.mul_(w)
+            return val, (None if grad is None else grad.mul_(w.mul_(ds)))
+        v1, g1 = self._branch(-z, need_grad)  # positive part, s = -z'
+        v2, g2 = self._branch(z.mul_(lam), need_grad)  # negative part, s = lambda z'
         neg = torch.rsub(y, 1.0)
         val = (y * v1).addcmul_(neg, v2, value=1.0 / lam).mul_(r_hat)
-        grad = (neg * g2).sub_(y * g1).mul_(r_hat)
-        return val, grad
+        if g1 is None or g2 is None:
+            return val, None
+        return val, (neg * g2).sub_(y * g1).mul_(r_hat)
 
     def forward(self, logits: Tensor, target: Tensor) -> Tensor:
         """Loss of ``logits`` against 0/1 (or soft) ``target`` of the same shape.
@@ -247,17 +252,21 @@ class DistributionBalancedLoss(WeightedLoss):
         n_valid = valid.sum().to(dtype)
         reduction = self.reduction
 
-        def compute(z: Tensor) -> tuple[Tensor, Tensor]:
-            val, grad = self._terms(z + shift, r_hat, y, hard)
+        def compute(z: Tensor, need_grad: bool = True) -> tuple[Tensor, Tensor | None]:
+            val, grad = self._terms(z + shift, r_hat, y, hard, need_grad)
             if reduction == "none":
                 return val, grad
             if reduction == "sum":
                 return val.sum(), grad
             scale = 1.0 / n_valid.clamp_min(1.0)  # all ignored: 0 / 1 = 0 with a zero grad
-            return val.sum() * scale, grad.mul_(scale)
+            return val.sum() * scale, (None if grad is None else grad.mul_(scale))
 
         # z + shift promotes half-precision logits to float32 inside ``compute``
-        loss = _ValueAndGrad.apply(logits, compute)
+        if logits.requires_grad and torch.is_grad_enabled():
+            loss = _ValueAndGrad.apply(logits, compute)
+        else:  # evaluation: no gradient to compute or keep
+            with torch.no_grad():
+                loss = compute(logits, False)[0]
         return to_output(loss, logits)
 
     def extra_repr(self) -> str:

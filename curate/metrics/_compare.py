@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from curate._format import jsonable, markdown_table
 from curate._validation import Interval, Options, validate_params
 from curate.exceptions import CurateTypeError, CurateValueError
-from curate.metrics._evaluation import Evaluation, markdown_table
+from curate.metrics._evaluation import Evaluation
 
 __all__ = ["Comparison", "compare"]
 
@@ -83,7 +83,8 @@ class Comparison:
         """JSON-serialisable: ``names``, ``metric``, ``task``, ``level``, ``per_class``
         (class -> ``{"a": {...}, "b": {...}, "delta": {...}}`` with precision, recall,
         f1-score, support), ``summary`` (row -> ``{"a", "b", "delta"}``), ``improved``,
-        ``regressed``, ``unchanged``, ``added``, ``removed``, ``paradox`` (``{"a": ..., "b": ...}``) and ``token``.
+        ``regressed``, ``unchanged``, ``added``, ``removed``, ``paradox``
+        (``{"a": ..., "b": ...}``) and ``token``.
 
         Examples
         --------
@@ -98,15 +99,15 @@ class Comparison:
             entry = {}
             for key, name in (("a", a), ("b", b), ("delta", "delta")):
                 entry[key] = {
-                    "precision": _f(row[f"precision_{name}"]),
-                    "recall": _f(row[f"recall_{name}"]),
-                    "f1-score": _f(row[f"f1_{name}"]),
-                    "support": _f(row[f"support_{name}"]),
+                    "precision": float(row[f"precision_{name}"]),
+                    "recall": float(row[f"recall_{name}"]),
+                    "f1-score": float(row[f"f1_{name}"]),
+                    "support": float(row[f"support_{name}"]),
                 }
             per_class[str(cls)] = entry
-        summary = {str(k): {c: _f(v) for c, v in row.items()}
+        summary = {str(k): {c: float(v) for c, v in row.items()}
                    for k, row in self.summary.iterrows()}
-        return {
+        return jsonable({  # type: ignore[no-any-return]
             "names": list(self.names), "metric": self.metric, "task": self.a.task,
             "level": self.a.level, "per_class": per_class, "summary": summary,
             "improved": list(self.improved), "regressed": list(self.regressed),
@@ -114,7 +115,7 @@ class Comparison:
             "removed": list(self.removed),
             "paradox": {"a": self.a.paradox.to_dict(), "b": self.b.paradox.to_dict()},
             "token": None if self.token is None else self.token.to_dict(),
-        }
+        })
 
     def to_markdown(self) -> str:
         """Verdicts of both runs, the summary table, then the per-class deltas.
@@ -132,21 +133,17 @@ class Comparison:
         a, b = self.names
         lines = [f"**{a}:** {verdict(self.a)}. **{b}:** {verdict(self.b)}.", ""]
         lines.append(markdown_table(["", a, b, "delta"],
-                                    [[k, *row] for k, row in self.summary.iterrows()]))
+                                    [[k, *row] for k, row in self.summary.iterrows()],
+                                    unit="score"))
         cols = [f"{m}_{n}" for m in _METRICS for n in (a, b, "delta")]
         lines += ["", markdown_table(["class", *cols], [[k, *row[cols]] for k, row in
-                                                        self.per_class.iterrows()])]
+                                                        self.per_class.iterrows()], unit="score")]
         lines += ["", f"Improved ({self.metric}): {', '.join(self.improved) or 'none'}. "
                   f"Regressed: {', '.join(self.regressed) or 'none'}."]
         if self.added or self.removed:
             lines += [f"Only in {b} (added): {', '.join(self.added) or 'none'}. "
                       f"Only in {a} (removed): {', '.join(self.removed) or 'none'}."]
         return "\n".join(lines) + "\n"
-
-
-def _f(x: Any) -> float | None:
-    x = float(x)
-    return None if np.isnan(x) else x
 
 
 def _summary(a: Evaluation, b: Evaluation) -> pd.DataFrame:

@@ -218,11 +218,12 @@ def count_multiclass(y_true: Any, y_pred: Any, sample_weight: Any = None) -> Cou
             t0 = t.astype(np.int64, copy=False) - lo
             p0 = p.astype(np.int64, copy=False) - lo
             hit = t0 == p0
-            ct = np.bincount(t0, weights=w, minlength=span)
-            cp = np.bincount(p0, weights=w, minlength=span)
+            ct_n = np.bincount(t0, minlength=span)
+            cp_n = np.bincount(p0, minlength=span)
+            ct = ct_n if w is None else np.bincount(t0, weights=w, minlength=span)
+            cp = cp_n if w is None else np.bincount(p0, weights=w, minlength=span)
             tp = np.bincount(t0[hit], weights=None if w is None else w[hit], minlength=span)
-            keep = np.flatnonzero((np.bincount(t0, minlength=span) > 0)
-                                  | (np.bincount(p0, minlength=span) > 0))
+            keep = np.flatnonzero((ct_n > 0) | (cp_n > 0))
             labels = (keep + lo).tolist()
             if t.dtype.kind == "b" and p.dtype.kind == "b":
                 labels = [bool(v) for v in labels]

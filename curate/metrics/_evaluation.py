@@ -16,8 +16,16 @@ import pandas as pd
 import scipy.sparse as sp
 
 from curate._atomic import atomic_write_text
+from curate._format import jsonable, markdown_table
 from curate._tags import TAG_SCHEMES, detect_suffix, odd_tags, parse_tag, scheme_from_codes
-from curate._validation import Interval, Options, user_stacklevel, validate_params
+from curate._validation import (
+    Interval,
+    Options,
+    check_int,
+    param_error,
+    user_stacklevel,
+    validate_params,
+)
 from curate.exceptions import CurateValueError, CurateWarning, UndefinedMetricWarning
 from curate.metrics._counts import Counts, count_multiclass, count_multilabel, restrict
 from curate.metrics._paradox import ParadoxVerdict, default_rare, judge
@@ -39,39 +47,6 @@ from curate.metrics._sequence import encode_tags, entity_counts, token_counts
 __all__ = ["Evaluation", "evaluate"]
 
 _AVERAGES = ("micro", "macro", "weighted")
-
-
-def _clean(x: Any) -> Any:
-    """Floats that JSON can hold (NaN -> None), recursively."""
-    if isinstance(x, float) and math.isnan(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
-    return x
-
-
-def _fmt(x: Any) -> str:
-    if isinstance(x, float):
-        return "nan" if math.isnan(x) else f"{x:.4f}"
-    return str(x)
-
-
-def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A GitHub Markdown table; numbers right-aligned, floats with 4 decimals.
-
-    Examples
-    --------
-    >>> print(markdown_table(["class", "f1"], [["a", 0.5]]))
-    | class | f1 |
-    |---|---:|
-    | a | 0.5000 |
-    """
-    align = ["---"] + ["---:"] * (len(columns) - 1)
-    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(align) + "|"]
-    lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 @dataclass(frozen=True, eq=False)
@@ -256,7 +231,7 @@ class Evaluation:
         >>> evaluate([0, 1], [0, 1]).to_json()[:1]
         '{'
         """
-        text = json.dumps(_clean(self.to_dict()), indent=indent)
+        text = json.dumps(jsonable(self.to_dict()), indent=indent, allow_nan=False)
         if path is not None:
             atomic_write_text(path, text)
         return text
@@ -321,10 +296,7 @@ class Evaluation:
         weighted avg       0.83      0.67      0.67         3
         <BLANKLINE>
         """
-        if isinstance(digits, bool) or not isinstance(digits, int) or digits < 0:
-            raise CurateValueError(
-                f"The 'digits' parameter of Evaluation.to_text must be an int >= 0. Got "
-                f"{digits!r} instead.")
+        digits = int(check_int("digits", digits, "Evaluation.to_text", low=0))  # type: ignore[arg-type]
         return _text_report(self, digits)
 
     def to_markdown(self) -> str:
@@ -340,12 +312,13 @@ class Evaluation:
         parts.append(markdown_table(
             [f"class ({self.level})", *frame.columns],
             [[i, *row] for i, row in zip(frame.index, frame.itertuples(index=False), strict=True)],
+            unit="score",
         ))
         if self.token is not None:
             tf = self.token.to_frame()
             rows = [[i, *r] for i, r in zip(tf.index, tf.itertuples(index=False), strict=True)]
             parts += ["", "Token level (background excluded from the averages):", "",
-                      markdown_table(["class (token)", *tf.columns], rows)]
+                      markdown_table(["class (token)", *tf.columns], rows, unit="score")]
         return "\n".join(parts) + "\n"
 
     def _verdict_markdown(self) -> str:
@@ -503,11 +476,11 @@ def detect_task(y_true: Any, y_pred: Any, *, ignore_index: int = -100) -> str:
 
     Sparse matrices and 2-d 0/1 arrays are multi-label, other 2-d integer arrays are
     padded tag ids, 1-d arrays are multi-class. Nested lists are tags when more than half
-    of the distinct values in ``y_true`` are well-formed tags (``O``, ``B-PER``,
-    ``PER-B``...; see :func:`curate._tags.parse_tag`) or when integer rows hold
-    ``ignore_index``; other nested lists are multi-label. Sequence lengths play no part,
-    so ragged tag sequences are scored (and rejected) as tags, and one odd tag does not
-    turn a tag corpus into a multi-label one.
+    of the distinct values in ``y_true`` (its first 5000 non-empty rows) are well-formed
+    tags (``O``, ``B-PER``, ``PER-B``...; see :func:`curate._tags.parse_tag`) or when
+    integer rows hold ``ignore_index``; other nested lists are multi-label. Sequence
+    lengths play no part, so ragged tag sequences are scored (and rejected) as tags, and
+    one odd tag does not turn a tag corpus into a multi-label one.
 
     Parameters
     ----------
@@ -546,10 +519,10 @@ def detect_task(y_true: Any, y_pred: Any, *, ignore_index: int = -100) -> str:
         return "multiclass"
     values: set[Any] = set()
     for source in (y_true, y_pred):
-        try:
-            for row in source:
-                if _is_seq(row):
-                    values.update(row)
+        try:  # the distinct values of the first 5000 non-empty rows decide
+            rows = (row for row in source if _is_seq(row) and len(row))
+            for row in islice(rows, 5000):
+                values.update(row)
         except TypeError:
             return "multilabel"
         if values:
@@ -578,9 +551,10 @@ def _check_zero_division(zero_division: Any) -> None:
         isinstance(zero_division, int | float) and not isinstance(zero_division, bool)
         and (zero_division in (0, 1) or math.isnan(zero_division)))
     if not ok:
-        raise CurateValueError(
-            "The 'zero_division' parameter of evaluate must be one of {'warn', 0, 1, nan}. "
-            f"Got {zero_division!r} instead.")
+        wrong_type = isinstance(zero_division, bool) or not isinstance(
+            zero_division, str | int | float)
+        raise param_error("zero_division", "evaluate", "one of {'warn', 0, 1, nan}",
+                          zero_division, wrong_type=wrong_type)
 
 
 _RULES: dict[str, list[Any]] = {
@@ -704,9 +678,8 @@ def evaluate(
     """
     _check_zero_division(zero_division)
     if not (suffix == "auto" or isinstance(suffix, bool)):
-        raise CurateValueError(
-            f"The 'suffix' parameter of evaluate must be a bool or 'auto'. Got {suffix!r} "
-            "instead.")
+        raise param_error("suffix", "evaluate", "a bool or 'auto'", suffix,
+                          wrong_type=not isinstance(suffix, str))
     y_true, y_pred = _as_input(y_true), _as_input(y_pred)
     scores = None
     if thresholds is not None:
@@ -879,11 +852,10 @@ def _resolve_tags(
     scheme: str, suffix: Any,
 ) -> tuple[str, bool]:
     """The scheme and suffix style to read the tags with; warns or raises on odd tags."""
-    used = sorted(set(np.unique(t).tolist()) | set(np.unique(p).tolist()))
-    present = [vocab[i] for i in used]
+    seen = np.bincount(t, minlength=len(vocab)) + np.bincount(p, minlength=len(vocab))
+    present = [vocab[int(i)] for i in np.flatnonzero(seen)]
     if suffix == "auto":
-        found = scheme_from_codes(t, lengths, vocab)
-        suffix = found.suffix if found is not None else detect_suffix(present)
+        suffix = detect_suffix(present)
     odd = odd_tags(present, suffix=suffix)
     style = "suffix style such as 'PER-B'" if suffix else "prefix style such as 'B-PER'"
     if mode == "strict":
@@ -893,7 +865,7 @@ def _resolve_tags(
                 f"cannot read it (odd tags: {odd[:10]}); fix the tags or use mode='default'")
         if scheme == "auto":
             found = scheme_from_codes(t, lengths, vocab)
-            if found is None:
+            if found is None or found.suffix != suffix:
                 prefixes = sorted({(parse_tag(v, suffix=suffix) or ("?",))[0] for v in present})
                 raise CurateValueError(
                     f"cannot detect the tagging scheme of y_true (prefixes {prefixes} fit no "

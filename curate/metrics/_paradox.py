@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from curate._format import jsonable
+
 __all__ = ["ParadoxVerdict", "default_rare", "judge"]
 
 
@@ -93,10 +95,6 @@ def default_rare(names: Sequence[str], support: Sequence[int]) -> list[str]:
     return [n for _, n in sorted(seen)[: max(1, len(seen) // 3)]]
 
 
-def _num(x: float) -> float | None:
-    return None if x is None or np.isnan(x) else float(x)
-
-
 def judge(
     *,
     score: float,
@@ -128,8 +126,8 @@ def judge(
     finite = not np.isnan(score)
 
     near = finite and not np.isnan(baseline) and score <= baseline + baseline_margin
-    rules.append({"name": "baseline", "triggered": bool(near), "score": _num(score),
-                  "baseline": _num(baseline), "majority_label": f"{majority_label}",
+    rules.append({"name": "baseline", "triggered": bool(near), "score": jsonable(score),
+                  "baseline": jsonable(baseline), "majority_label": f"{majority_label}",
                   "threshold": baseline_margin})
     if near:
         how = (f"is below the {baseline:.3f}" if score < baseline - baseline_margin
@@ -139,8 +137,8 @@ def judge(
 
     gap = score - macro_recall if finite and not np.isnan(macro_recall) else float("nan")
     wide = bool(not np.isnan(gap) and gap >= recall_gap)
-    rules.append({"name": "recall_gap", "triggered": wide, "score": _num(score),
-                  "macro_recall": _num(macro_recall), "gap": _num(gap),
+    rules.append({"name": "recall_gap", "triggered": wide, "score": jsonable(score),
+                  "macro_recall": jsonable(macro_recall), "gap": jsonable(gap),
                   "threshold": recall_gap})
     if wide:
         reasons.append(f"{score_name} {score:.3f} exceeds macro recall {macro_recall:.3f} by "
@@ -148,9 +146,9 @@ def judge(
 
     low = {n: recalls[n] for n in rare if n in recalls and recalls[n] < rare_recall}
     fires = bool(finite and score >= high_accuracy and low)
-    rules.append({"name": "rare_recall", "triggered": fires, "score": _num(score),
+    rules.append({"name": "rare_recall", "triggered": fires, "score": jsonable(score),
                   "rare_classes": list(rare),
-                  "rare_recalls": {n: _num(recalls.get(n, float("nan"))) for n in rare},
+                  "rare_recalls": {n: jsonable(recalls.get(n, float("nan"))) for n in rare},
                   "threshold": rare_recall, "high_accuracy": high_accuracy})
     if fires:
         listed = ", ".join(f"'{n}' {r:.3f}" for n, r in low.items())

@@ -77,6 +77,11 @@ def _check_lengths(y_true: Sequence[Any], y_pred: Sequence[Any]) -> None:
             f"and {len(y_pred)}"
         )
     for i, (a, b) in enumerate(zip(y_true, y_pred, strict=True)):
+        if isinstance(a, str | bytes) or isinstance(b, str | bytes):
+            who, row = ("y_true", a) if isinstance(a, str | bytes) else ("y_pred", b)
+            raise CurateTypeError(
+                f"{who}[{i}] is the string {row!r}, not a sequence of tags; write "
+                f"[{row!r}] for a one-token sequence")
         if len(a) != len(b):
             raise CurateValueError(
                 f"y_pred[{i}] has {len(b)} tags but y_true[{i}] has {len(a)}; every predicted "
@@ -99,12 +104,6 @@ def encode_tags(
     """
     if isinstance(y_true, np.ndarray) and y_true.ndim == 2 and y_true.dtype.kind in "iu":
         return _int_tags(y_true, y_pred, labels, ignore_index)
-    for who, seqs in (("y_true", y_true), ("y_pred", y_pred)):
-        for i, row in enumerate(seqs):
-            if isinstance(row, str | bytes):
-                raise CurateTypeError(
-                    f"{who}[{i}] is the string {row!r}, not a sequence of tags; write "
-                    f"[{row!r}] for a one-token sequence")
     first: Any = next((s for s in y_true if len(s)), [])
     if len(first) and isinstance(first[0], (int, np.integer)) and not isinstance(
             first[0], bool | np.bool_):

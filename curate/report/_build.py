@@ -7,7 +7,9 @@ plots only read it; nothing is computed while formatting. Non-finite floats (an 
 imbalance ratio, an undefined metric) are stored as ``None`` and shown as ``–``.
 
 Each part is built, and laid out, by one module of :mod:`curate.report._sections`; this
-module only puts them in order.
+module only puts them in order. Values are converted with :func:`curate._format.jsonable` and
+numbers shown with :func:`curate._format.fmt_number`, the package's single converter and
+formatter.
 
 Top-level keys of a dataset report (``kind == "dataset"``)::
 
@@ -27,7 +29,6 @@ from typing import Any
 
 import pandas as pd
 
-from curate._format import fmt_number, jsonable
 from curate.report._sections import classes as classes_section
 from curate.report._sections import cooccurrence as cooccurrence_section
 from curate.report._sections import evaluation as evaluation_section
@@ -37,10 +38,9 @@ from curate.report._sections import plan as plan_section
 from curate.report._sections import samples as samples_section
 from curate.report._sections import weights as weights_section
 
-__all__ = ["SCHEMA_VERSION", "build_dataset", "build_evaluation", "fmt", "jsonable", "layout"]
+__all__ = ["SCHEMA_VERSION", "build_dataset", "build_evaluation", "layout"]
 
 SCHEMA_VERSION = 1
-fmt = fmt_number  # the report's number format is the package's
 
 
 def _base(kind: str, title: str, max_classes: int) -> dict[str, Any]:

@@ -312,10 +312,12 @@ def render_plots(data: Mapping[str, Any]) -> dict[str, bytes]:
     >>> sorted(render_plots(dataset_report(t).data))
     ['cooccurrence', 'cumulative', 'distribution', 'labels_per_sample']
     """
-    require("matplotlib", "Report plots")
+    mpl = require("matplotlib", "Report plots")
     out = {}
-    for name in PLOT_NAMES[data["kind"]]:
-        if data.get(_NEEDS.get(name, "kind")) is None:
-            continue
-        out[name] = _png(_MAKERS[name](data))
+    # Class names are data: "$x$" must show as typed, not as mathtext (or fail to parse).
+    with mpl.rc_context({"text.parse_math": False}):
+        for name in PLOT_NAMES[data["kind"]]:
+            if data.get(_NEEDS.get(name, "kind")) is None:
+                continue
+            out[name] = _png(_MAKERS[name](data))
     return out
