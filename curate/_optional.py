@@ -19,6 +19,7 @@ _INSTALL = {
     "torch": "torch",
     "matplotlib": "matplotlib",
     "highspy": "'curate[highs]'",
+    "ray": "'curate[engine]'",
     "rich": "rich",
     "sklearn": "'curate[dev]'",
     "seqeval": "'curate[dev]'",

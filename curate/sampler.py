@@ -63,10 +63,6 @@ def _resolve_replicas(num_replicas: int | None, rank: int | None, owner: str) ->
     return int(num_replicas), int(rank)
 
 
-def _check_epoch(epoch: Any, owner: str) -> int:
-    return check_epoch(epoch, owner)
-
-
 def _distributed(num_replicas: int) -> bool:
     """Whether a process group of exactly ``num_replicas`` ranks is initialised."""
     return (dist.is_available() and dist.is_initialized()
@@ -139,7 +135,7 @@ class _EpochShardSampler(Sampler[int]):
         >>> len(idx), sorted(set(idx.tolist())) <= [0, 2]
         (6, True)
         """
-        epoch = self.epoch if epoch is None else _check_epoch(epoch, self._owner)
+        epoch = self.epoch if epoch is None else check_epoch(epoch, self._owner)
         order = self._order(epoch)
         _, total = self._sizes(len(order))
         if total <= len(order):
@@ -173,7 +169,7 @@ class _EpochShardSampler(Sampler[int]):
         >>> s.epoch
         3
         """
-        epoch = _check_epoch(epoch, self._owner)
+        epoch = check_epoch(epoch, self._owner)
         if epoch != self.epoch:
             self._resume_at = 0
         self.epoch = epoch
@@ -556,7 +552,7 @@ class BalancedSampler(_EpochShardSampler):
         >>> curate.BalancedSampler(plan).class_totals(0).to_dict()
         {'a': 1, 'b': 2}
         """
-        epoch = self.epoch if epoch is None else _check_epoch(epoch, self._owner)
+        epoch = self.epoch if epoch is None else check_epoch(epoch, self._owner)
         x = np.bincount(self.epoch_indices(epoch), minlength=self.plan.n_samples)
         return self.plan.class_totals(x).rename(f"epoch {epoch}")
 

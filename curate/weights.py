@@ -33,6 +33,7 @@ from curate._validation import (
     Options,
     StrEnum,
     check_param,
+    param_error,
     user_stacklevel,
     validate_params,
 )
@@ -735,10 +736,7 @@ def _check_clip(clip: Any) -> tuple[float, float] | None:
     except (TypeError, ValueError):
         lo = hi = math.nan
     if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo <= hi):
-        raise CurateValueError(
-            "The 'clip' parameter of class_weights must be a pair (lo, hi) with "
-            f"0 < lo <= hi. Got {clip!r} instead."
-        )
+        raise param_error("clip", "class_weights", "a pair (lo, hi) with 0 < lo <= hi", clip)
     return lo, hi
 
 
@@ -749,10 +747,8 @@ def _check_background(background: Any, table_bg: str | None, names: list[str]) -
     if bg is None:
         return None
     if not isinstance(bg, str):
-        raise CurateTypeError(
-            f"The 'background' parameter of class_weights must be a str, False or None. "
-            f"Got {bg!r} instead."
-        )
+        raise param_error("background", "class_weights", "a str, False or None", bg,
+                          wrong_type=True)
     if bg not in names:
         shown = names if len(names) <= 20 else [*names[:20], "..."]
         raise CurateValueError(

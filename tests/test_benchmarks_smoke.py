@@ -1,8 +1,9 @@
 """Smoke tests of the benchmark runner, the docs generator and the training experiment.
 
-The training experiment runs in ``--quick`` mode (1 seed, 1 epoch, subsets) through the
-runner, in a subprocess, writing only into ``tmp_path``; the renderer is tested on fixture
-results files, including broken ones it must survive.
+The training experiment runs in ``--quick`` mode (1 seed, 2 epochs, subsets) through the
+runner, in a subprocess, writing only into ``tmp_path``; its metric and bootstrap code is
+checked against scikit-learn and seqeval on every resample; the renderer is tested on
+fixture results files, including broken ones it must survive.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ sys.path.insert(0, str(BENCH))
 
 import render_docs  # noqa: E402
 import run_all  # noqa: E402
+import train_effect  # noqa: E402
 
 
 def _results(name: str = "bench_demo", **overrides: object) -> dict:
@@ -149,11 +151,131 @@ def test_runner_rejects_unknown_only(capsys: pytest.CaptureFixture[str]) -> None
 
 
 # ----------------------------------------------------------------------------- train_effect
+
+def _repeat(w: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
+    """The resample a weight row stands for: sample i repeated w[i] times."""
+    idx = np.repeat(np.arange(len(w)), w.astype(int))
+    return [a[idx] for a in arrays]
+
+
+def test_single_label_metrics_equal_sklearn_on_each_resample() -> None:
+    from sklearn.metrics import balanced_accuracy_score, f1_score, recall_score
+
+    rng = np.random.default_rng(3)
+    k, n = 5, 60
+    y = rng.integers(0, k, n)
+    pred = np.where(rng.random(n) < 0.6, y, rng.integers(0, k - 1, n))  # class 4 rarely predicted
+    w = train_effect.resample_weights(n, 25, seed=1)
+    got = train_effect.single_metrics(y, pred, k, w, rare=[3, 4])
+    for b in range(len(w)):
+        yb, pb = _repeat(w[b], y, pred)
+        assert got["macro_f1"][b] == pytest.approx(f1_score(yb, pb, average="macro"))
+        assert got["balanced_accuracy"][b] == pytest.approx(balanced_accuracy_score(yb, pb))
+        present = np.unique(yb)
+        rec = recall_score(yb, pb, labels=present, average=None, zero_division=0)
+        assert got["worst_recall"][b] == pytest.approx(rec.min())
+        rare = [r for c, r in zip(present, rec, strict=True) if c in (3, 4)]
+        assert got["rare_recall"][b] == pytest.approx(np.mean(rare))
+
+
+def test_weighted_average_precision_equals_sklearn_with_ties() -> None:
+    from sklearn.metrics import average_precision_score
+
+    import curate
+
+    rng = np.random.default_rng(5)
+    n = 80
+    y = (rng.random(n) < 0.3).astype(float)
+    score = np.round(rng.random(n) + 0.4 * y, 1)  # one decimal: many tied scores
+    w = train_effect.resample_weights(n, 20, seed=2)
+    got = train_effect.weighted_ap(y, score, w)
+    for b in range(len(w)):
+        yb, sb = _repeat(w[b], y, score)
+        assert got[b] == pytest.approx(average_precision_score(yb, sb))
+    ones = train_effect.weighted_ap(y, score, np.ones((1, n)))[0]
+    assert ones == pytest.approx(float(curate.average_precision(y, score)[0]))
+    assert np.isnan(train_effect.weighted_ap(np.zeros(n), score, np.ones((1, n)))[0])
+
+
+def test_multilabel_f1_and_map_equal_sklearn() -> None:
+    from sklearn.metrics import average_precision_score, f1_score
+
+    rng = np.random.default_rng(9)
+    n, k = 70, 4
+    y = (rng.random((n, k)) < [0.5, 0.3, 0.2, 0.1]).astype(float)
+    scores = np.clip(rng.random((n, k)) * 0.7 + 0.3 * y, 0, 1)
+    p05, tuned = (scores >= 0.5).astype(float), (scores >= 0.4).astype(float)
+    w = train_effect.resample_weights(n, 10, seed=4)
+    got = train_effect.multi_metrics(y, scores, p05, tuned, w, rare=[3])
+    for b in range(len(w)):
+        yb, sb, pb, tb = _repeat(w[b], y, scores, p05, tuned)
+        assert got["macro_f1_05"][b] == pytest.approx(
+            f1_score(yb, pb, average="macro", zero_division=0))
+        assert got["macro_f1_tuned"][b] == pytest.approx(
+            f1_score(yb, tb, average="macro", zero_division=0))
+        has = yb.sum(0) > 0
+        aps = [average_precision_score(yb[:, j], sb[:, j]) for j in np.flatnonzero(has)]
+        assert got["map"][b] == pytest.approx(np.mean(aps))
+        assert got["worst_ap"][b] == pytest.approx(min(aps))
+
+
+def test_entity_metrics_equal_seqeval_default_mode() -> None:
+    from seqeval.metrics import classification_report, f1_score
+
+    y_true = [["B-PER", "I-PER", "O", "B-LOC"], ["O", "B-ORG", "I-ORG"], ["B-LOC", "O"],
+              ["I-PER", "O", "B-MISC"], ["O", "O"]]
+    y_pred = [["B-PER", "I-PER", "O", "B-ORG"], ["O", "B-ORG", "O"], ["B-LOC", "O"],
+              ["B-PER", "O", "O"], ["B-LOC", "O"]]  # lenient I- start: default mode
+    types = ["LOC", "MISC", "ORG", "PER"]
+    counts = train_effect.entity_counts(y_true, y_pred, types)
+    w = np.array([[1, 1, 1, 1, 1], [2, 0, 1, 3, 0], [0, 2, 2, 1, 1]], dtype=float)
+    got = train_effect.entity_metrics(counts, w, rare=[1, 2])
+    for b in range(len(w)):
+        idx = np.repeat(np.arange(len(y_true)), w[b].astype(int))
+        tb, pb = [y_true[i] for i in idx], [y_pred[i] for i in idx]
+        assert got["macro_f1"][b] == pytest.approx(
+            f1_score(tb, pb, average="macro", zero_division=0))
+        assert got["micro_f1"][b] == pytest.approx(f1_score(tb, pb, zero_division=0))
+        rep = classification_report(tb, pb, output_dict=True, zero_division=0)
+        recalls = {t: rep[t]["recall"] for t in types if t in rep and rep[t]["support"] > 0}
+        assert got["worst_recall"][b] == pytest.approx(min(recalls.values()))
+        rare = [recalls[t] for t in ("MISC", "ORG") if t in recalls]
+        assert got["rare_recall"][b] == pytest.approx(np.mean(rare))
+
+
+def test_paired_delta_is_the_mean_seed_difference() -> None:
+    a = train_effect.Scored([{"m": 0.5}, {"m": 0.7}],
+                            [{"m": np.array([0.4, 0.5, 0.6])}, {"m": np.array([0.6, 0.7, 0.8])}],
+                            [{}, {}])
+    b = train_effect.Scored([{"m": 0.6}, {"m": 0.9}],
+                            [{"m": np.array([0.4, 0.7, 0.9])}, {"m": np.array([0.6, 0.8, 1.0])}],
+                            [{}, {}])
+    point, lo, hi = train_effect.delta(a, b, "m")
+    assert point == pytest.approx(0.15)
+    diffs = np.array([0.0, 0.15, 0.25])  # per resample, mean over the two seeds
+    assert (lo, hi) == pytest.approx(tuple(np.percentile(diffs, [2.5, 97.5])))
+
+
+@pytest.mark.datasets
+def test_train_effect_is_deterministic_for_a_seed(tmp_path: Path) -> None:
+    dataset_path("mulan_emotions", "features.parquet")
+    args = ["--quick", "--datasets", "mulan_emotions", "--models", "linear", "--configs",
+            "none", "sampler_default", "weighted_sampler"]
+    runs = []
+    for i in range(2):
+        assert train_effect.main([*args, "--out", str(tmp_path / f"r{i}.json")]) == 0
+        data = json.loads((tmp_path / f"r{i}.json").read_text())
+        runs.append({c: [{k: v for k, v in r.items() if k != "seconds"} for r in rs]
+                     for c, rs in data["runs"]["mulan_emotions"]["linear"].items()})
+    assert runs[0] == runs[1]
+    assert list(runs[0]) == ["none", "sampler_default", "weighted_sampler"]
+
+
 @pytest.mark.slow
 @pytest.mark.datasets
 def test_train_effect_quick_through_runner(tmp_path: Path) -> None:
-    dataset_path("mulan_yeast", "features.parquet")
-    dataset_path("wnut17_ner")
+    for name in ("trec_text", "ohsumed_text", "mulan_yeast", "mulan_emotions", "wnut17_ner"):
+        dataset_path(name)
     proc = subprocess.run(
         [sys.executable, str(BENCH / "run_all.py"), "--quick", "--only", "train_effect",
          "--results-dir", str(tmp_path)],
@@ -163,24 +285,28 @@ def test_train_effect_quick_through_runner(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "train_effect.json").read_text())
     assert data["quick"] is True and data["seeds"] == [0]
     titles = [t["title"] for t in data["tables"]]
-    configs = ["none", "weighted", "focal", "sampler", "sampler+weights"]
-    for ds in ("mulan_yeast", "wnut17_ner"):
-        table = data["tables"][titles.index(f"{ds}: test scores by training configuration")]
-        assert [r[0] for r in table["rows"]] == configs
-        runs = data["runs"][ds]
+    for ds in train_effect.DATASET_NAMES:
+        table = data["tables"][titles.index(f"{ds}: test scores by model and configuration")]
+        ner = ds in train_effect.NER
+        models = ["bilstm"] if ner else list(train_effect.MODELS)
+        configs = list(train_effect.configs_of(ds))
+        expected = [c for _ in models for c in configs] if ner else [
+            [m, c] for m in models for c in configs]
+        assert [r[0] if ner else r[:2] for r in table["rows"]] == expected
         for row in table["rows"]:
-            (run,) = runs[row[0]]
-            assert all(0.0 <= run[k] <= 1.0 for k in ("accuracy", "micro_f1", "macro_f1",
-                                                        "rare_recall"))
-            # the table cell is the formatted run value (one seed: std 0)
-            assert row[3] == f"{run['macro_f1']:.3f} ± 0.000"
-            rare = [v for k, v in run.items() if k.startswith("recall[")]
-            assert run["rare_recall"] == pytest.approx(np.mean(rare))
-    for link in data["links"]:
-        html = Path(link["path"])
-        assert html.parent == tmp_path and html.read_text().lstrip().startswith("<!")
-    for ds in ("mulan_yeast", "wnut17_ner"):
-        said = [line for line in data["description"] if line.startswith(f"{ds}, ")]
-        assert len(said) == 4 and all("macro-F1" in line for line in said)
+            model, config = ("bilstm", row[0]) if ner else (row[0], row[1])
+            (run,) = data["runs"][ds][model][config]
+            key = "map" if ds in train_effect.MULTI else "macro_f1"
+            assert 0.0 <= run[key] <= 1.0
+            cell = row[1 if ner else 2]  # the table cell is the run's value (one seed: std 0)
+            assert cell == f"{run[key]:.3f} ± 0.000"
+            delta_cell = row[2 if ner else 3]
+            assert (delta_cell == "—") is (config == "none")
+    verdicts = data["tables"][titles.index("Targets (issue 13), as measured")]["rows"]
+    assert {r[0] for r in verdicts} == set(train_effect.DATASET_NAMES)
+    assert all(r[6] in ("met", "NOT met") for r in verdicts)
+    curve = data["runs"]["wnut17_ner"]["bilstm"]["none"][0]["curve"]
+    assert len(curve) == data["runs"]["wnut17_ner"]["bilstm"]["none"][0]["epochs_run"]
     page = (tmp_path / "benchmarks.md").read_text()
     assert "## train_effect" in page and "entity macro-F1" in page
+    assert "Where curate's tools do not help, as measured" in page

@@ -9,6 +9,7 @@ import pytest
 
 import curate.cli
 from curate.cli import main
+from curate.exceptions import CurateWarning
 
 
 @pytest.fixture(autouse=True)
@@ -90,3 +91,258 @@ def test_errors_exit_1(tmp_path, capsys, make, args, match):
     argv = ["evaluate", *[str(tmp_path / a) if "." in a else a for a in args]]
     assert main(argv) == 1
     assert match in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------- flags (issue 12/17)
+_BILOU_TRUE = [["B-PER", "L-PER", "O", "U-LOC"], ["O", "B-ORG", "I-ORG", "L-ORG"]]
+_BILOU_PRED = [["B-PER", "L-PER", "O", "B-LOC"], ["O", "B-ORG", "I-ORG", "L-ORG"]]
+
+
+def _two_column_conll(path, truth, pred):
+    _conll(path, [[(f"w{i}", t, p) for i, (t, p) in enumerate(zip(ts, ps, strict=True))]
+                  for ts, ps in zip(truth, pred, strict=True)])
+
+
+def _json(capsys):
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("scheme", ["auto", "BILOU"])
+def test_scheme_strict_matches_seqeval(tmp_path, capsys, scheme):
+    from seqeval.metrics import f1_score
+    from seqeval.scheme import BILOU
+
+    path = tmp_path / "bilou.conll"
+    _two_column_conll(path, _BILOU_TRUE, _BILOU_PRED)
+    assert main(["evaluate", str(path), str(path), "--mode", "strict", "--scheme", scheme,
+                 "--json"]) == 0
+    got = _json(capsys)["micro avg"]["f1-score"]
+    want = f1_score(_BILOU_TRUE, _BILOU_PRED, mode="strict", scheme=BILOU)
+    assert got == pytest.approx(want, abs=1e-12)
+    assert got < 1.0  # U-LOC vs B-LOC is a miss in strict BILOU
+
+
+def test_scheme_choices_are_the_six_schemes(tmp_path, capsys):
+    path = tmp_path / "x.conll"
+    _two_column_conll(path, _BILOU_TRUE, _BILOU_PRED)
+    with pytest.raises(SystemExit):
+        main(["evaluate", str(path), str(path), "--scheme", "IOB3"])
+    assert "invalid choice: 'IOB3'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["true", "auto"])
+def test_suffix_tags_match_seqeval_suffix(tmp_path, capsys, flag):
+    from seqeval.metrics import f1_score
+
+    truth = [["PER-B", "PER-I", "O", "LOC-B"], ["ORG-B", "O", "PER-B", "PER-I"]]
+    pred = [["PER-B", "O", "O", "LOC-B"], ["ORG-B", "O", "PER-B", "PER-I"]]
+    path = tmp_path / "suffix.conll"
+    _two_column_conll(path, truth, pred)
+    assert main(["evaluate", str(path), str(path), "--suffix", flag, "--json"]) == 0
+    got = _json(capsys)
+    assert got["micro avg"]["f1-score"] == pytest.approx(f1_score(truth, pred, suffix=True),
+                                                         abs=1e-12)
+    assert {"PER", "LOC", "ORG"} <= set(got)
+
+
+def test_suffix_false_reads_prefix_tags_differently(tmp_path, capsys):
+    truth = [["PER-B", "PER-I", "O", "LOC-B"]]
+    path = tmp_path / "suffix.conll"
+    _two_column_conll(path, truth, truth)
+    with pytest.warns(CurateWarning, match="not read as entity tags"):
+        assert main(["evaluate", str(path), str(path), "--suffix", "false", "--json"]) == 0
+    assert "PER" not in _json(capsys)  # PER-B read as prefix style: no PER entity type
+
+
+def _multiclass_files(tmp_path, y_true, y_pred):
+    pd.DataFrame({"label": y_true}).to_parquet(tmp_path / "t.parquet")
+    pd.DataFrame({"prediction": y_pred}).to_parquet(tmp_path / "p.parquet")
+    return str(tmp_path / "t.parquet"), str(tmp_path / "p.parquet")
+
+
+_Y_TRUE = [0, 0, 0, 1, 1, 2, 2, 2, 2, 1]
+_Y_PRED = [0, 1, 0, 1, 2, 2, 2, 0, 2, 1]
+
+
+def test_beta_matches_sklearn_fbeta(tmp_path, capsys):
+    from sklearn.metrics import fbeta_score
+
+    t, p = _multiclass_files(tmp_path, _Y_TRUE, _Y_PRED)
+    assert main(["evaluate", t, p, "--beta", "2", "--json"]) == 0
+    got = _json(capsys)
+    assert got["macro avg"]["f1-score"] == pytest.approx(
+        fbeta_score(_Y_TRUE, _Y_PRED, beta=2, average="macro"), abs=1e-12)
+    assert got["1"]["f1-score"] == pytest.approx(
+        fbeta_score(_Y_TRUE, _Y_PRED, beta=2, average=None)[1], abs=1e-12)
+    assert main(["evaluate", t, p, "--beta", "-1", "--json"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "'beta'" in err and err.count("\n") == 1
+
+
+def test_digits_and_target_names_text_matches_sklearn_report(tmp_path, capsys):
+    from sklearn.metrics import classification_report
+
+    t, p = _multiclass_files(tmp_path, _Y_TRUE, _Y_PRED)
+    assert main(["evaluate", t, p, "--digits", "3", "--target-names", "cat,dog,emu"]) == 0
+    out = capsys.readouterr().out
+    want = classification_report(_Y_TRUE, _Y_PRED, digits=3, target_names=["cat", "dog", "emu"])
+    body = [line for line in want.splitlines() if line.strip()]
+    got = [line.strip() for line in out.splitlines() if line.strip()]
+    for line in body:
+        assert line.strip() in got, (line, out)
+    assert out.splitlines()[0].startswith(("Accuracy paradox", "No accuracy paradox"))
+    assert "| class" not in out  # plain text, not the Markdown table
+
+
+def test_target_names_rename_json_keys(tmp_path, capsys):
+    from sklearn.metrics import classification_report
+
+    t, p = _multiclass_files(tmp_path, _Y_TRUE, _Y_PRED)
+    assert main(["evaluate", t, p, "--target-names", "cat, dog ,emu", "--json"]) == 0
+    got = _json(capsys)
+    want = classification_report(_Y_TRUE, _Y_PRED, target_names=["cat", "dog", "emu"],
+                                 output_dict=True)
+    for name in ("cat", "dog", "emu"):
+        assert got[name]["f1-score"] == pytest.approx(want[name]["f1-score"], abs=1e-12)
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["--digits", "3", "--json"], "--digits"),
+    (["--digits", "3", "--markdown"], "--digits"),
+    (["--digits", "-1"], "--digits -1"),
+    (["--target-names", "a,,b"], "empty name"),
+    (["--thresholds", "0.5"], "--thresholds needs PRED rows of scores"),
+])
+def test_flag_errors_are_one_line(tmp_path, capsys, argv, needle):
+    t, p = _multiclass_files(tmp_path, _Y_TRUE, _Y_PRED)
+    assert main(["evaluate", t, p, *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and needle in err and err.count("\n") == 1, err
+
+
+def test_label_names_name_int_ids_multiclass(tmp_path, capsys):
+    from sklearn.metrics import classification_report
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"id2label": {"0": "cat", "1": "dog", "2": "emu", "3": "fox"}}))
+    t, p = _multiclass_files(tmp_path, _Y_TRUE, _Y_PRED)
+    assert main(["evaluate", t, p, "--label-names", str(config), "--json"]) == 0
+    got = _json(capsys)
+    names = ["cat", "dog", "emu", "fox"]
+    want = classification_report(_Y_TRUE, _Y_PRED, labels=[0, 1, 2, 3], target_names=names,
+                                 output_dict=True, zero_division=0)
+    assert got["classes"] == names  # the id order, with the absent id 3 too
+    for name in names:
+        assert got[name]["recall"] == pytest.approx(want[name]["recall"], abs=1e-12)
+    assert got["macro avg"]["f1-score"] == pytest.approx(want["macro avg"]["f1-score"],
+                                                         abs=1e-12)
+
+
+def test_label_names_name_int_tags_and_skip_ignore_index(tmp_path, capsys):
+    from seqeval.metrics import classification_report
+
+    id2label = ["O", "B-PER", "I-PER", "B-LOC"]
+    (tmp_path / "c.json").write_text(json.dumps(id2label))
+    ids_true = [[0, 1, 2, -100, 0, 3], [3, 0, -100]]
+    ids_pred = [[0, 1, 0, 1, 0, 3], [3, 3, 0]]
+    (tmp_path / "t.jsonl").write_text("".join(json.dumps({"labels": r}) + "\n" for r in ids_true))
+    (tmp_path / "p.jsonl").write_text("".join(json.dumps({"pred": r}) + "\n" for r in ids_pred))
+    assert main(["evaluate", str(tmp_path / "t.jsonl"), str(tmp_path / "p.jsonl"),
+                 "--task", "tags", "--label-names", str(tmp_path / "c.json"), "--json"]) == 0
+    got = _json(capsys)
+    keep = [[(id2label[t], id2label[p]) for t, p in zip(ts, ps, strict=True) if t != -100]
+            for ts, ps in zip(ids_true, ids_pred, strict=True)]
+    want = classification_report([[t for t, _ in s] for s in keep],
+                                 [[p for _, p in s] for p in [None] for s in keep],
+                                 output_dict=True)
+    for name in ("PER", "LOC"):
+        assert got[name]["f1-score"] == pytest.approx(want[name]["f1-score"], abs=1e-12)
+        assert got[name]["support"] == want[name]["support"]
+
+
+def test_label_names_on_string_labels_is_an_error(tmp_path, capsys):
+    (tmp_path / "c.json").write_text(json.dumps(["cat", "dog"]))
+    t, p = _multiclass_files(tmp_path, ["cat", "dog"], ["cat", "cat"])
+    assert main(["evaluate", t, p, "--label-names", str(tmp_path / "c.json")]) == 1
+    err = capsys.readouterr().err
+    assert "--label-names names integer label ids" in err and err.count("\n") == 1
+
+
+_SCORES = [[0.9, 0.2, 0.6], [0.1, 0.7, 0.4], [0.8, 0.55, 0.1], [0.3, 0.1, 0.9], [0.6, 0.4, 0.45]]
+_LISTS = [["cat", "emu"], ["dog"], ["cat"], ["emu", "dog"], ["cat", "dog"]]
+
+
+def _indicator(lists, classes):
+    import numpy as np
+
+    return np.array([[int(c in row) for c in classes] for row in lists])
+
+
+def _score_files(tmp_path):
+    pd.DataFrame({"labels": _LISTS}).to_parquet(tmp_path / "t.parquet")
+    pd.DataFrame({"scores": _SCORES}).to_parquet(tmp_path / "s.parquet")
+    return str(tmp_path / "t.parquet"), str(tmp_path / "s.parquet")
+
+
+@pytest.mark.parametrize("thresholds", ["0.5", "[0.5, 0.6, 0.42]"])
+def test_thresholds_on_scores_match_sklearn(tmp_path, capsys, thresholds):
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    t, s = _score_files(tmp_path)
+    arg = thresholds
+    if thresholds.startswith("["):
+        (tmp_path / "th.json").write_text(thresholds)
+        arg = str(tmp_path / "th.json")
+    assert main(["evaluate", t, s, "--pred-column", "scores", "--thresholds", arg,
+                 "--json"]) == 0
+    got = _json(capsys)
+    classes = ["cat", "dog", "emu"]  # sorted: the score columns' order without --label-names
+    pred = (np.array(_SCORES) >= np.array(json.loads(thresholds))).astype(int)
+    truth = _indicator(_LISTS, classes)
+    assert got["task"] == "multilabel" and got["classes"] == classes
+    assert got["macro avg"]["f1-score"] == pytest.approx(
+        f1_score(truth, pred, average="macro"), abs=1e-12)
+    for j, name in enumerate(classes):
+        assert got[name]["f1-score"] == pytest.approx(f1_score(truth[:, j], pred[:, j]),
+                                                      abs=1e-12)
+
+
+def test_thresholds_dict_file_follows_label_names_order(tmp_path, capsys):
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    t, s = _score_files(tmp_path)
+    classes = ["emu", "cat", "dog"]  # the model's column order, not the sorted one
+    (tmp_path / "names.json").write_text(json.dumps(classes))
+    (tmp_path / "th.json").write_text(json.dumps({"cat": 0.7, "dog": 0.3, "emu": 0.5}))
+    assert main(["evaluate", t, s, "--pred-column", "scores", "--label-names",
+                 str(tmp_path / "names.json"), "--thresholds", str(tmp_path / "th.json"),
+                 "--json"]) == 0
+    got = _json(capsys)
+    pred = (np.array(_SCORES) >= np.array([0.5, 0.7, 0.3])).astype(int)
+    truth = _indicator(_LISTS, classes)
+    assert got["classes"] == classes
+    for j, name in enumerate(classes):
+        assert got[name]["f1-score"] == pytest.approx(f1_score(truth[:, j], pred[:, j]),
+                                                      abs=1e-12)
+
+
+@pytest.mark.parametrize(("names", "thresholds", "needle"), [
+    (None, '{"cat": 0.5}', "has no threshold for ['dog', 'emu']"),
+    (["cat", "dog"], "0.5", "TRUE has 2 classes"),
+    (["cat", "dog", "fox"], "0.5", "does not name"),
+    (None, '"x"', "JSON list of floats"),
+])
+def test_threshold_errors_are_one_line(tmp_path, capsys, names, thresholds, needle):
+    t, s = _score_files(tmp_path)
+    argv = ["evaluate", t, s, "--pred-column", "scores"]
+    if names is not None:
+        (tmp_path / "names.json").write_text(json.dumps(names))
+        argv += ["--label-names", str(tmp_path / "names.json")]
+    if thresholds.startswith(("{", '"')):
+        (tmp_path / "th.json").write_text(thresholds)
+        thresholds = str(tmp_path / "th.json")
+    assert main([*argv, "--thresholds", thresholds]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and needle in err and err.count("\n") == 1, err

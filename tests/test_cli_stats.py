@@ -122,8 +122,6 @@ COMMANDS = {
 def test_every_command_fails_with_one_line(tmp_path, capsys, command, case):
     path, extra = _bad_inputs(tmp_path)[case]
     if command == "evaluate":
-        if case in ("label-names-missing",):
-            pytest.skip("evaluate has no --label-names")
         argv = ["evaluate", str(path), str(path), *extra]
     else:
         argv = [command, str(path), *[a.format(tmp=tmp_path) for a in COMMANDS[command]], *extra]

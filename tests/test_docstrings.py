@@ -10,16 +10,20 @@ from __future__ import annotations
 import enum
 import importlib
 import inspect
+import pkgutil
 import re
 
+import numpydoc.validate as numpydoc_validate
 import pytest
 
-numpydoc_validate = pytest.importorskip("numpydoc.validate")
-
 CHECKS = {"GL08", "SS01", "SS03", "PR01", "PR02", "EX01"}
-MODULES = ["curate", "curate.io", "curate.balance", "curate.balance.baselines", "curate.losses",
-           "curate.metrics", "curate.report", "curate.sampler", "curate.augment",
-           "curate.weights", "curate.stats", "curate.datasets", "curate.labels"]
+# every public (non-underscore) module with an __all__; tests/test_docstrings.py checks below
+# that none is missing, so a new public module cannot skip validation
+MODULES = ["curate", "curate.adjust", "curate.augment", "curate.balance",
+           "curate.balance.baselines", "curate.cli", "curate.datasets", "curate.demo",
+           "curate.engine", "curate.exceptions", "curate.io", "curate.labels", "curate.losses",
+           "curate.metrics", "curate.report", "curate.sampler", "curate.stats", "curate.stream",
+           "curate.weights"]
 
 
 def _public_objects():
@@ -41,7 +45,12 @@ def _public_objects():
                     yield f"{qual}.{attr}", getattr(obj, attr), False
 
 
-CASES = sorted(_public_objects(), key=lambda c: c[0])
+# docstrings in files another engineer owns right now, fixed there next: strict xfail, so the
+# entry must go once the docstring passes
+PENDING = {"curate.demo.main": "curate/demo.py: main() does not document argv (PR01)"}
+CASES = [pytest.param(*c, id=c[0], marks=[pytest.mark.xfail(reason=PENDING[c[0]], strict=True)]
+                      if c[0] in PENDING else [])
+         for c in sorted(_public_objects(), key=lambda c: c[0])]
 
 
 def _attributes(obj: object) -> set[str]:
@@ -52,7 +61,7 @@ def _attributes(obj: object) -> set[str]:
     return {name.strip() for item in doc["Attributes"] for name in item.name.split(",")}
 
 
-@pytest.mark.parametrize(("name", "obj", "needs_example"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(("name", "obj", "needs_example"), CASES)
 def test_docstring(name, obj, needs_example):
     result = numpydoc_validate.validate(name)
     checks = CHECKS if needs_example else CHECKS - {"EX01"}
@@ -68,3 +77,17 @@ def test_docstring(name, obj, needs_example):
                 continue
         errors.append(f"{code}: {msg}")
     assert not errors, f"{name}:\n" + "\n".join(errors)
+
+
+def test_every_public_module_is_validated():
+    """A module whose dotted path has no ``_`` part and that defines ``__all__`` is listed."""
+    import curate
+
+    public = set()
+    for info in pkgutil.walk_packages(curate.__path__, "curate."):
+        parts = info.name.split(".")
+        if any(p.startswith("_") for p in parts):
+            continue
+        if hasattr(importlib.import_module(info.name), "__all__"):
+            public.add(info.name)
+    assert public - set(MODULES) == set()

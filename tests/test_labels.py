@@ -111,7 +111,7 @@ def test_from_token_ids_padded_array_equals_lists():
 
 
 def test_from_token_ids_accepts_torch_and_json_keys():
-    torch = pytest.importorskip("torch")
+    import torch
     ids = torch.tensor([[1, 2, -100, 0]])
     t = LabelTable.from_token_ids(ids, id2label={str(k): v for k, v in ID2LABEL.items()},
                                   level="entity", background=None)

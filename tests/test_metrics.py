@@ -7,16 +7,15 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import seqeval.metrics as seqeval_metrics
+import seqeval.scheme as seqeval_scheme
+import sklearn.metrics as sklearn_metrics
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curate.exceptions import CurateTypeError, CurateValueError, UndefinedMetricWarning
 from curate.metrics import evaluate
 from tests.conftest import dataset_path
-
-sklearn_metrics = pytest.importorskip("sklearn.metrics")
-seqeval_metrics = pytest.importorskip("seqeval.metrics")
-seqeval_scheme = pytest.importorskip("seqeval.scheme")
 
 TOL = 1e-12
 KEYS = ("precision", "recall", "f1-score", "support")
@@ -193,7 +192,7 @@ def test_multilabel_lists_equal_indicator(data):
 
 
 def test_multilabel_sparse_input():
-    sp = pytest.importorskip("scipy.sparse")
+    import scipy.sparse as sp
     t = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0]])
     p = np.array([[1, 0, 0], [0, 1, 1], [1, 0, 0]])
     a = evaluate(sp.csr_matrix(t), sp.csr_matrix(p))

@@ -9,6 +9,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import seqeval.metrics as seqeval_metrics
+import seqeval.scheme as seqeval_scheme
+import sklearn.metrics as skm
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -20,10 +23,6 @@ from curate.exceptions import (
 )
 from curate.metrics import compare, evaluate
 from tests.conftest import dataset_path
-
-skm = pytest.importorskip("sklearn.metrics")
-seqeval_metrics = pytest.importorskip("seqeval.metrics")
-seqeval_scheme = pytest.importorskip("seqeval.scheme")
 
 
 def _quiet(fn, *args, **kw):
@@ -214,7 +213,7 @@ def test_float_nan_and_string_inputs_are_errors():
 
 
 def test_inputs_numpy_pandas_lists_and_torch():
-    torch = pytest.importorskip("torch")
+    import torch
     t, p = [0, 1, 2, 2, 1], [0, 2, 2, 2, 1]
     ref = evaluate(t, p).to_dict()
     for conv in (np.asarray, pd.Series, torch.tensor):

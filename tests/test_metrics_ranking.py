@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+import sklearn.metrics as skm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,8 +20,6 @@ from curate.metrics import (
     mean_average_precision,
     tune_thresholds,
 )
-
-skm = pytest.importorskip("sklearn.metrics")
 
 
 @st.composite
@@ -99,7 +98,7 @@ def test_tune_thresholds_is_deterministic_and_validated():
 
 
 def test_torch_scores_are_accepted():
-    torch = pytest.importorskip("torch")
+    import torch
     y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]])
     s = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.3], [0.7, 0.2]])
     assert np.array_equal(average_precision(torch.tensor(y), torch.tensor(s)),

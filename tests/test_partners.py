@@ -189,7 +189,7 @@ def test_looks_match_simulation(table):
 
 
 def test_looks_match_simulation_with_balanced_sampler(table):
-    torch = pytest.importorskip("torch")
+    import torch
     del torch
     plan = curate.InterClassBalancer().fit(table)
     ps = PartnerSampler(table, plan, k=4, seed=4)
@@ -253,7 +253,7 @@ class _Images:
 
 
 def test_partner_dataset_dataloader_workers(table):
-    torch = pytest.importorskip("torch")
+    import torch
     from torch.utils.data import DataLoader
 
     ps = PartnerSampler(table, k=4, seed=8)
@@ -376,7 +376,8 @@ ERRORS = [
     (lambda t: PartnerSampler(t, anchors="plan"), CurateValueError, "anchors='plan' needs a plan"),
     (lambda t: PartnerSampler(t, anchors="x"), CurateValueError, "'anchors' parameter"),
     (lambda t: PartnerSampler([["a"]]), CurateTypeError, "must be a curate.LabelTable"),
-    (lambda t: PartnerSampler(t, plan="p"), CurateTypeError, "must be a curate.BalancePlan or None"),
+    (lambda t: PartnerSampler(t, plan="p"), CurateTypeError,
+     "must be a curate.BalancePlan or None"),
     (lambda t: PartnerSampler(t, targets=[1.0]), CurateValueError,
      r"targets has shape \(1,\); pass one target per class, shape \(8,\)"),
     (lambda t: PartnerSampler(t, targets={"nope": 1}), CurateValueError,
@@ -394,7 +395,8 @@ ERRORS = [
      r"indices holds 99"),
     (lambda t: effective_looks(t, PartnerSampler(t, k=2), k=4), CurateValueError,
      "k=4 differs from partner_sampler.k=2"),
-    (lambda t: effective_looks(t, "uniform"), CurateTypeError, "must be a curate.augment.PartnerSampler"),
+    (lambda t: effective_looks(t, "uniform"), CurateTypeError,
+     "must be a curate.augment.PartnerSampler"),
     (lambda t: effective_looks(t, PartnerSampler(curate.datasets.make_long_tailed(30, 8))),
      CurateValueError, "fitted on other labels"),
     (lambda t: PartnerDataset(_Images(5), PartnerSampler(t)), CurateValueError,

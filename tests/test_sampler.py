@@ -367,19 +367,14 @@ def test_table_and_balancer_fit_lazily_once():
 
 
 def test_table_with_real_balancer():
-    balance = pytest.importorskip("curate.balance")
-    if not hasattr(balance, "InterClassBalancer"):
-        pytest.skip("InterClassBalancer not in the tree yet")
     table = curate.datasets.make_long_tailed(200, 8, seed=1)
-    s = BalancedSampler(table, balance.InterClassBalancer(seed=0))
+    s = BalancedSampler(table, curate.InterClassBalancer(seed=0))
     plan = s.plan
     assert isinstance(plan, BalancePlan)
     assert s.class_totals(0).tolist() == plan.class_totals(plan.draw(0)).tolist()
 
 
 def test_from_manifest_round_trip(tmp_path):
-    if not hasattr(BalancePlan, "load") or not hasattr(BalancePlan, "save"):
-        pytest.skip("BalancePlan.save/load not in the tree yet")
     plan = _plan(30)
     path = tmp_path / "plan.parquet"
     plan.save(path)

@@ -9,14 +9,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn.utils.class_weight as sklearn_cw
 from hypothesis import given
 from hypothesis import strategies as st
 
 import curate
 from curate.exceptions import CurateTypeError, CurateValueError, ZeroCountWarning
 from curate.weights import ClassWeights, class_weights, counts_from_ids
-
-sklearn_cw = pytest.importorskip("sklearn.utils.class_weight")
 
 SCHEMES = ["inverse", "inverse_sqrt", "effective", "balanced"]
 
@@ -125,7 +124,7 @@ def test_levels_follow_the_table():
 def test_counts_from_ids_never_counts_ignore_index():
     labels = [[0, 2, -100, 2], [1, -100]]
     np.testing.assert_array_equal(counts_from_ids(labels, num_labels=3), [1, 1, 2])
-    torch = pytest.importorskip("torch")
+    import torch
     np.testing.assert_array_equal(counts_from_ids(torch.tensor([[0, -100], [2, 2]])), [1, 0, 2])
     with pytest.raises(CurateValueError, match="negative id -1"):
         counts_from_ids([0, -1])
@@ -199,8 +198,6 @@ def test_inputs_not_mutated():
 # ---------------------------------------------------------------- artifact
 @pytest.mark.parametrize("suffix", [".json", ".pt"])
 def test_save_load_round_trip(tmp_path, suffix):
-    if suffix == ".pt":
-        pytest.importorskip("torch")
     w = class_weights({"O": 1000, "B-A": 33, "I-A": 7}, scheme="effective", beta=0.99,
                       background="O", background_weight="lowest", clip=(0.01, 5.0))
     path = w.save(tmp_path / f"w{suffix}")
@@ -213,7 +210,7 @@ def test_save_load_round_trip(tmp_path, suffix):
 
 
 def test_pt_artifact_is_plain_tensors(tmp_path):
-    torch = pytest.importorskip("torch")
+    import torch
     w = class_weights([10, 1])
     raw = torch.load(w.save(tmp_path / "w.pt"), weights_only=True)
     assert raw["class_weights"].dtype == torch.float64
@@ -221,7 +218,7 @@ def test_pt_artifact_is_plain_tensors(tmp_path):
 
 
 def test_to_tensor_and_numpy():
-    torch = pytest.importorskip("torch")
+    import torch
     w = class_weights([10, 1])
     t = w.to_tensor(dtype=torch.float64)
     assert t.dtype == torch.float64 and t.tolist() == w.weights.tolist()
@@ -274,7 +271,6 @@ def test_every_single_byte_flip_of_a_json_artifact_is_refused(tmp_path):
 
 
 def test_byte_flips_of_a_pt_artifact_never_load_other_weights(tmp_path):
-    pytest.importorskip("torch")
     w = class_weights({"O": 900, "B-PER": 90, "B-LOC": 10}, background="O")
     good = w.save(tmp_path / "w.pt").read_bytes()
     bad = tmp_path / "bad.pt"

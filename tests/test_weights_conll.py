@@ -17,7 +17,6 @@ pytestmark = pytest.mark.datasets
 
 @pytest.fixture(scope="module")
 def table():
-    pytest.importorskip("curate.io")
     path = dataset_path("conll2003_ner")
     return curate.io.read_labels(path, column="tags_iob2", level="token", background="O")
 

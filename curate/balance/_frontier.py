@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from curate._validation import check_instance, check_int, param_error
 from curate.balance import baselines as _bl
 from curate.balance._plan import BalancePlan
 from curate.balance._quality import coefficient_of_variation, plan_quality
-from curate.exceptions import CurateTypeError, CurateValueError
+from curate.exceptions import CurateValueError
 from curate.labels import LabelTable
 
 __all__ = ["DEFAULT_BUDGETS", "baseline_plans", "frontier"]
@@ -70,22 +71,15 @@ def baseline_plans(
 
 
 def _budget_count(budget: Any, n: int) -> int:
+    allowed = "a list of ints (counts >= 0) and floats in [0, 1] (fractions of N)"
     if isinstance(budget, bool) or not isinstance(budget, int | float | np.integer | np.floating):
-        raise CurateTypeError(
-            "The 'budgets' parameter of frontier must hold ints (counts) or floats in [0, 1] "
-            f"(fractions of N). Got {budget!r} instead."
-        )
+        raise param_error("budgets", "frontier", allowed, budget, wrong_type=True)
     if isinstance(budget, float | np.floating):
         if not 0 <= budget <= 1:
-            raise CurateValueError(
-                "The 'budgets' parameter of frontier must hold ints (counts) or floats in "
-                f"[0, 1] (fractions of N). Got {float(budget)!r} instead."
-            )
+            raise param_error("budgets", "frontier", allowed, float(budget))
         return math.floor(float(budget) * n)
     if budget < 0:
-        raise CurateValueError(
-            f"The 'budgets' parameter of frontier must hold counts >= 0. Got {int(budget)} instead."
-        )
+        raise param_error("budgets", "frontier", allowed, int(budget))
     return int(budget)
 
 
@@ -185,23 +179,12 @@ def frontier(
     """
     from curate.balance._balancer import InterClassBalancer
 
-    if not isinstance(table, LabelTable):
-        raise CurateTypeError(
-            "The 'table' parameter of frontier must be a curate.LabelTable. "
-            f"Got {type(table).__name__} instead."
-        )
+    check_instance("table", table, "frontier", LabelTable, "a curate.LabelTable")
     if "max_duplicates" in balancer_options:
         raise CurateValueError(
             "frontier sets max_duplicates from budgets; pass the budgets instead of max_duplicates"
         )
-    if isinstance(n_epochs, bool) or not isinstance(n_epochs, int | np.integer):
-        raise CurateTypeError(
-            f"The 'n_epochs' parameter of frontier must be an int >= 1. Got {n_epochs!r} instead."
-        )
-    if n_epochs < 1:
-        raise CurateValueError(
-            f"The 'n_epochs' parameter of frontier must be an int >= 1. Got {n_epochs!r} instead."
-        )
+    n_epochs = int(check_int("n_epochs", n_epochs, "frontier", low=1))  # type: ignore[arg-type]
     count = str(balancer_options.get("count", "instances"))
     seed = int(balancer_options.get("seed", 0))
     points = list(DEFAULT_BUDGETS if budgets is None else budgets)

@@ -22,7 +22,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from curate._atomic import atomic_write
-from curate.balance._plan import PlanStatus, _jsonable, label_checksum
+from curate._format import jsonable
+from curate.balance._plan import PlanStatus, label_checksum
 from curate.exceptions import CurateValueError
 from curate.labels import LabelTable
 
@@ -50,7 +51,7 @@ def _meta_checksum(meta: dict[str, Any]) -> str:
 
 
 def _metadata(plan: BalancePlan, ids: np.ndarray) -> dict[str, Any]:
-    meta = _jsonable({
+    meta = jsonable({
         "format_version": FORMAT_VERSION,
         "classes": list(plan.table.classes), "background": plan.table.background,
         "level": plan.table.level, "input_checksum": label_checksum(plan.table),

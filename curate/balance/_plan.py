@@ -25,9 +25,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from curate._validation import StrEnum
+from curate._format import jsonable
+from curate._validation import StrEnum, check_epoch, check_int
 from curate.balance import _draw
-from curate.exceptions import CurateTypeError, CurateValueError
+from curate.exceptions import CurateValueError
 from curate.labels import LabelTable
 
 __all__ = ["BalancePlan", "PlanStatus", "label_checksum"]
@@ -53,25 +54,6 @@ def label_checksum(table: LabelTable) -> str:
     for arr in (m.indptr, m.indices, m.data):
         h.update(np.ascontiguousarray(arr, dtype=np.int64).tobytes())
     return h.hexdigest()
-
-
-def _jsonable(value: Any) -> Any:
-    """Turn numpy scalars/arrays, tuples, enums and non-finite floats into JSON values."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return _jsonable(value.item())
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
 
 
 class PlanStatus(StrEnum):
@@ -289,11 +271,7 @@ class BalancePlan:
         >>> int(plan.draw(0).sum()), int(plan.draw(1).sum())
         (2, 2)
         """
-        if isinstance(epoch, bool) or not isinstance(epoch, int | np.integer):
-            raise CurateTypeError(f"epoch must be an int >= 0; got {epoch!r}")
-        if epoch < 0:
-            raise CurateValueError(f"epoch must be an int >= 0; got {epoch!r}")
-        epoch = int(epoch)
+        epoch = check_epoch(epoch, "BalancePlan.draw")
         if self.rounding == "systematic":
             return self._systematic.draw(epoch)
         if self.rounding == "multinomial":
@@ -436,10 +414,7 @@ class BalancePlan:
         >>> plan.epoch_stats(2)[["epoch", "cv", "seen_so_far"]].values.tolist()
         [[0.0, 0.0, 0.6], [1.0, 0.0, 1.0]]
         """
-        if isinstance(n_epochs, bool) or not isinstance(n_epochs, int | np.integer):
-            raise CurateTypeError(f"n_epochs must be an int >= 1; got {n_epochs!r}")
-        if n_epochs < 1:
-            raise CurateValueError(f"n_epochs must be an int >= 1; got {n_epochs!r}")
+        n_epochs = check_int("n_epochs", n_epochs, "BalancePlan.epoch_stats", low=1) or 1
         seen = np.zeros(self.n_samples, dtype=bool)
         rows = []
         for e in range(int(n_epochs)):
@@ -542,7 +517,7 @@ class BalancePlan:
         ({'a': 2, 'b': 1}, 1)
         """
         coverage = self.coverage_epochs
-        return _jsonable({
+        return jsonable({
             "method": self.method, "status": self.status.value, "message": self.message,
             "count": self.count, "seed": self.seed, "rounding": self.rounding,
             "objective": self.objective, "lower_bound": self.lower_bound, "gap": self.gap,

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from curate._validation import Options, check_param
+from curate._validation import Options, check_instance, check_param
 from curate.balance._plan import BalancePlan
-from curate.exceptions import CurateTypeError, CurateValueError
+from curate.exceptions import CurateValueError
 
 __all__ = [
     "coefficient_of_variation",
@@ -193,11 +193,7 @@ def plan_quality(
     >>> q["cv"], q["duplicates"], q["removals"], q["rare_kept"]
     (0.0, 1, 1, 1.0)
     """
-    if not isinstance(plan, BalancePlan):
-        raise CurateTypeError(
-            "The 'plan' parameter of plan_quality must be a curate.BalancePlan. "
-            f"Got {type(plan).__name__} instead."
-        )
+    check_instance("plan", plan, "plan_quality", BalancePlan, "a curate.BalancePlan")
     table = plan.table
     mode = plan.count if count is None else count
     check_param("count", mode, [Options({"instances", "samples"})], "plan_quality")

@@ -29,12 +29,13 @@ from curate._validation import (
     Bool,
     Interval,
     Options,
+    check_instance,
     check_param,
     data_error,
     validate_params,
 )
 from curate.balance._plan import BalancePlan, PlanStatus
-from curate.exceptions import CurateTypeError, CurateValueError
+from curate.exceptions import CurateValueError
 from curate.labels import LabelTable
 
 __all__ = [
@@ -50,12 +51,7 @@ _SEED = [Interval(int, 0, None)]
 
 
 def _check_table(table: Any, owner: str) -> LabelTable:
-    if not isinstance(table, LabelTable):
-        raise CurateTypeError(
-            f"The 'table' parameter of {owner} must be a curate.LabelTable. "
-            f"Got {type(table).__name__} instead."
-        )
-    return table
+    return check_instance("table", table, owner, LabelTable, "a curate.LabelTable")
 
 
 def _background_column(table: LabelTable, background: str | None, owner: str) -> int | None:

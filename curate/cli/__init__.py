@@ -46,10 +46,22 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 error, 2 usage).
 
+    Parameters
+    ----------
+    argv : sequence of str, default=None
+        The arguments after ``curate`` (``["stats", "train.parquet"]``); ``None`` reads
+        ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success, 1 on an error (printed to stderr as one line), 3 when
+        ``evaluate --fail-on-paradox`` flags the paradox.
+
     Examples
     --------
-    >>> main(["--version"])  # doctest: +SKIP
-    curate 0.1.0
+    >>> main(["stats", "no-such-file.parquet"])  # "error: ..." goes to stderr as one line
+    1
     """
     parser = build_parser()
     args = parser.parse_args(argv)

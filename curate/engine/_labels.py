@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from curate._validation import check_int
 from curate.exceptions import CurateValueError
 
 __all__ = ["LabelPass", "Partition", "partitions", "reduce_partials", "update_partition"]
@@ -108,13 +109,7 @@ def partitions(path: str | os.PathLike[str], *,
     """
     import pyarrow.parquet as pq
 
-    if rows_per_partition is not None and (
-            isinstance(rows_per_partition, bool) or not isinstance(rows_per_partition, int)
-            or rows_per_partition < 1):
-        raise CurateValueError(
-            "The 'rows_per_partition' parameter of partitions must be an int in the range "
-            f"[1, inf) or None. Got {rows_per_partition!r} instead."
-        )
+    check_int("rows_per_partition", rows_per_partition, "partitions", low=1, none_ok=True)
     out: list[Partition] = []
     offset = 0
     for f in _files(path):

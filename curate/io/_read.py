@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from curate._validation import param_error
 from curate.exceptions import CurateValueError
 from curate.io._coco import read_coco
 from curate.io._common import existing_path
@@ -72,10 +73,8 @@ def read_labels(
     p = existing_path(path, "path")
     fmt = infer_format(p) if format is None else str(format).lower()
     if fmt not in FORMATS:
-        raise CurateValueError(
-            f"The 'format' parameter of read_labels must be one of {list(FORMATS)}. "
-            f"Got {format!r} instead."
-        )
+        raise param_error("format", "read_labels", f"one of {list(FORMATS)}", format,
+                          wrong_type=not isinstance(format, str))
     if column is not None and fmt not in _TABULAR:
         raise CurateValueError(f"column applies to parquet/csv/jsonl only, not {fmt}; remove it")
     if level is not None and fmt in _OBJECTS:

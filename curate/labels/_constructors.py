@@ -15,7 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from curate._tags import entities_default
-from curate._validation import Interval, check_param, data_error
+from curate._validation import Interval, check_bool, check_param, data_error, param_error
 from curate.exceptions import CurateValueError
 from curate.labels import _arrow, _parse
 from curate.labels._base import (
@@ -250,11 +250,8 @@ def from_tags(
     owner = "LabelTable.from_tags"
     lvl = Level.from_str(level, "level", owner)
     if lvl not in (Level.TOKEN, Level.ENTITY):
-        raise CurateValueError(
-            f"The 'level' parameter of {owner} must be one of "
-            f"{{'entity', 'token'}}. Got {level!r} instead."
-        )
-    check_param("suffix", suffix, [_BOOL], owner)
+        raise param_error("level", owner, "one of {'entity', 'token'}", level)
+    suffix = check_bool("suffix", suffix, owner)
     scheme_ = _parse.Scheme.from_str(scheme, "scheme", owner)
     seqs = _parse.tag_sequences(tags, tokens)
     _parse.check_tags(seqs, scheme_, suffix)
@@ -269,17 +266,6 @@ def from_tags(
     flat = [t for s in seqs for t in s]
     return from_flat(cls, flat, lengths, classes=classes, sample_ids=sample_ids,
                      background=background, level=lvl.value, field="tags")
-
-
-class _Bool:
-    def accepts(self, value: Any) -> bool:
-        return isinstance(value, bool | np.bool_)
-
-    def __str__(self) -> str:
-        return "a bool"
-
-
-_BOOL = _Bool()
 
 
 def from_token_ids(
@@ -354,10 +340,7 @@ def from_token_ids(
                          background=None if background == "auto" else background,
                          sample_ids=sample_ids)
     if lvl not in (Level.TOKEN, Level.INSTANCE):
-        raise CurateValueError(
-            f"The 'level' parameter of {owner} must be one of "
-            f"{{'entity', 'instance', 'token'}}. Got {level!r} instead."
-        )
+        raise param_error("level", owner, "one of {'entity', 'instance', 'token'}", level)
     rows = np.repeat(np.arange(len(lengths)), lengths)[keep]
     codes = np.searchsorted(ids, flat[keep])
     m = sp.csr_matrix((np.ones(len(codes), dtype=np.int64), (rows, codes)),

@@ -687,10 +687,8 @@ def evaluate(
             raise CurateValueError(
                 f"thresholds= turns multi-label scores into predictions; task={task!r} has "
                 "no scores. Use task='multilabel' or drop thresholds=")
-        scores = np.asarray(y_pred, dtype=np.float64) if not sp.issparse(y_pred) else None
-        if scores is None or scores.ndim != 2:
-            raise CurateValueError(
-                "with thresholds=, y_pred must hold scores of shape (n_samples, n_classes)")
+        scores = _score_matrix(y_pred)
+        _check_indicator_truth(y_true, scores.shape)
         y_pred = apply_thresholds(scores, thresholds)
         task = "multilabel"
     if task == "auto":
@@ -741,6 +739,37 @@ def evaluate(
     if scores is not None:
         ev = _with_ap(ev, y_true, scores, counts)
     return _rename(ev, target_names)
+
+
+def _score_matrix(y_pred: Any) -> np.ndarray:
+    """Scores of ``thresholds=``: a dense float matrix (n_samples, n_classes), or an error."""
+    try:
+        scores = None if sp.issparse(y_pred) else np.asarray(y_pred, dtype=np.float64)
+    except (TypeError, ValueError):  # ragged rows or non-numbers: reported below
+        scores = None
+    if scores is None or scores.ndim != 2:
+        raise CurateValueError(
+            "with thresholds=, y_pred must hold scores of shape (n_samples, n_classes) (one "
+            "float per class in every row); pass a dense score matrix or drop thresholds=")
+    return scores
+
+
+def _check_indicator_truth(y_true: Any, shape: tuple[int, ...]) -> None:
+    """With scores, ``y_true`` must be a 0/1 indicator matrix whose columns are the scores'."""
+    if sp.issparse(y_true):
+        got = tuple(y_true.shape)
+    else:
+        try:
+            got = np.asarray(y_true, dtype=np.float64).shape
+        except (TypeError, ValueError):  # label lists (ragged or str): no column order
+            got = ()
+    if got != tuple(shape):
+        raise CurateValueError(
+            f"with thresholds=, y_true must be a 0/1 indicator matrix of the scores' shape "
+            f"{tuple(shape)} (column j = class of score column j); got "
+            f"{'shape ' + str(got) if got else 'per-sample label lists'}. Turn label lists "
+            "into an indicator matrix in the scores' class order (e.g. sklearn's "
+            "MultiLabelBinarizer(classes=...)) or drop thresholds=")
 
 
 def _with_ap(ev: Evaluation, y_true: Any, scores: np.ndarray, counts: Counts) -> Evaluation:
