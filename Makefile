@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first, from TORCH_SPEC, so the package's "torch>=2.1" installs nothing more
 	$(PY) -m pip install --quiet $(TORCH_SPEC)
-	$(PY) -m pip install --quiet -e ".[dev,highs]"
+	$(PY) -m pip install --quiet -e ".[dev,highs,engine]"
 	touch $(STAMP)
 
 # Headless Chromium for the report browser test (Debian package; needs root + apt).
@@ -31,10 +31,11 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check curate tests benchmarks
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q -m "not packaging" --durations=15
+	$(PY) -m pytest -q --durations=15
 
-# The wheel as users install it: build it, install it in a fresh virtualenv (torch, then the
-# wheel and its dependencies: 1-3 minutes), run `curate --version/stats/report`. CI runs it.
+# Only the installed-wheel check (part of `make test`): build the wheel, install it in a fresh
+# virtualenv (torch, then the wheel and its dependencies: 1-3 minutes), run curate --version,
+# stats and report.
 test-packaging: $(STAMP)
 	$(PY) -m pytest -q -m packaging tests/test_packaging.py
 

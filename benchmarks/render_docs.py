@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 # Sections in this order, then any other results file by name, then the training experiment.
 ORDER = ("bench_counting", "counting", "bench_losses", "losses", "bench_balancer", "balancer",
-         "bench_sampler", "sampler", "bench_rotation", "rotation", "bench_metrics", "metrics",
+         "bench_sampler", "sampler", "bench_metrics", "metrics",
          "bench_report", "report")
 LAST = "train_effect"
 MACHINE_KEYS = ("cpu", "cores", "ram_gb", "gpu", "device", "versions")

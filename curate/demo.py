@@ -40,6 +40,17 @@ def _shown_classes(counts: pd.Series, k: int = 4) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo; return 0.
 
+    Parameters
+    ----------
+    argv : sequence of str, default=None
+        Command-line arguments (``--n-samples``, ``--n-classes``, ``--seed``, ``--out``);
+        ``None`` reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+        The exit status, 0.
+
     Examples
     --------
     >>> main(["--n-samples", "300", "--n-classes", "8", "--out", "-"])  # doctest: +SKIP

@@ -40,6 +40,8 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
+from curate.balance._formulation import _mix
+
 __all__ = ["UNIT", "Systematic", "bernoulli_draw", "group_keys", "member_rank",
            "multinomial_draw", "quantize"]
 
@@ -50,18 +52,6 @@ UNIT = 1 << 20
 LAYOUT_CANDIDATES = (64, 16)
 #: ... while candidates x phases x max(non-zeros, groups) stays below this.
 LAYOUT_WORK = 100_000_000
-
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-
-
-def _mix(z: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser (wrapping uint64 arithmetic)."""
-    with np.errstate(over="ignore"):
-        z = (z ^ (z >> np.uint64(30))) * _M1
-        z = (z ^ (z >> np.uint64(27))) * _M2
-        return z ^ (z >> np.uint64(31))
-
 
 def _hash(seed: int, salt: int, values: np.ndarray) -> np.ndarray:
     """A seeded 64-bit hash of every value (counter-based: no RNG state)."""
