@@ -600,3 +600,18 @@ def test_plots_draw_class_names_literally_not_as_mathtext():
     images = dataset_report(t).images()
     assert sorted(images) == ["cooccurrence", "cumulative", "distribution", "labels_per_sample"]
     assert all(png[:4] == b"\x89PNG" for png in images.values())
+
+
+def test_plan_section_shows_effective_looks_of_composites():
+    # issue 16: the dataset report shows per-class looks with uniform vs rare-aware partners
+    import curate
+    from curate.augment import looks_table
+
+    table = curate.datasets.make_long_tailed(800, 8, seed=3)
+    plan = curate.InterClassBalancer().fit(table)
+    report = curate.report.dataset_report(table, plan=plan, plots=False)
+    looks = report.data["plan"]["looks"]
+    expected = looks_table(table, plan, k=4)
+    assert looks["classes"] == [str(c) for c in expected.index]
+    assert np.allclose(np.asarray(looks["values"], dtype=float), expected.to_numpy())
+    assert "rare-aware partners" in report.to_markdown()

@@ -113,6 +113,8 @@ def build_dataset(
     data["weights"] = weights_section.build(weights) if weights else None
     data["plan"] = (plan_section.build(plan, _plan_quality(plan)) if plan is not None
                     else None)
+    if data["plan"] is not None:
+        data["plan"]["looks"] = plan_section.build_looks(plan.table, plan)
     data["frontier"] = (frontier_section.build(frontier, data["plan"])
                         if frontier is not None else None)
     return data

@@ -20,7 +20,8 @@ from curate._format import fmt_number, jsonable
 from curate.exceptions import CurateTypeError, CurateValueError
 from curate.report._sections._blocks import capped_rows, plot, section, table, text
 
-__all__ = ["EPOCH_STATS_COLUMNS", "EPOCH_STATS_EPOCHS", "build", "build_epoch_stats", "layout"]
+__all__ = ["EPOCH_STATS_COLUMNS", "EPOCH_STATS_EPOCHS", "LOOKS_K", "build", "build_epoch_stats",
+           "build_looks", "layout"]
 
 EPOCH_STATS_EPOCHS = 5  # epochs drawn for the per-epoch table
 # known columns of plan.epoch_stats, in display order: header and unit of fmt_number
@@ -57,6 +58,42 @@ def build_epoch_stats(plan: Any, n_epochs: int = EPOCH_STATS_EPOCHS) -> dict[str
             "must have 'epoch', 'cv' and 'seen_fraction' (or 'seen_so_far')"
         )
     return {c: jsonable(frame[c].to_numpy()) for c in EPOCH_STATS_COLUMNS if c in has}
+
+
+#: Images per composite (Mosaic) for the effective-looks table of the plan section.
+LOOKS_K = 4
+_LOOKS_HEADERS = {"count": "count", "uniform": "uniform partners",
+                  "rare_aware": "rare-aware partners",
+                  "balanced_uniform": "plan anchors + uniform",
+                  "balanced_rare_aware": "plan anchors + rare-aware"}
+
+
+def build_looks(table: Any, plan: Any, k: int = LOOKS_K) -> dict[str, Any]:
+    """Effective looks per class and epoch when Mosaic-style composites of ``k`` images are
+    counted (:func:`curate.augment.looks_table`): uniform vs rare-aware partners, with and
+    without the plan's anchors."""
+    from curate.augment import looks_table
+
+    frame = looks_table(table, plan, k=k)
+    return {"k": int(k), "classes": [str(c) for c in frame.index],
+            "columns": [str(c) for c in frame.columns],
+            "values": jsonable(frame.to_numpy(dtype=np.float64))}
+
+
+def _looks_table(looks: Mapping[str, Any], max_classes: int) -> list[dict[str, Any]]:
+    cols, values = looks["columns"], looks["values"]
+    order = sorted(range(len(looks["classes"])), key=lambda i: -(values[i][0] or 0.0))
+
+    def row(j: int) -> list[str]:
+        i = order[j]
+        return [looks["classes"][i], *(fmt_number(v) for v in values[i])]
+
+    rows, note = capped_rows(len(order), max_classes, row, len(cols) + 1)
+    return [text(f"Effective looks per class and epoch with {looks['k']}-image composites "
+                 "(Mosaic; anchor plus partners counted): partners drawn uniformly, as "
+                 "augmentation libraries do, against curate.augment.PartnerSampler, which "
+                 "picks partners holding rare classes; with the plan's anchors too."),
+            table(["class", *(_LOOKS_HEADERS.get(c, c) for c in cols)], rows, note)]
 
 
 def build(plan: Any, quality: Mapping[str, Any]) -> dict[str, Any]:
@@ -135,4 +172,6 @@ def layout(p: Mapping[str, Any], max_classes: int) -> list[dict[str, Any]]:
                table(["class", "before", "after", "change"], rows, note)]
     if p.get("epoch_stats"):  # absent in reports written before the hook existed
         blocks += _epoch_table(p["epoch_stats"])
+    if p.get("looks"):
+        blocks += _looks_table(p["looks"], max_classes)
     return [section("plan", "Balancing plan", blocks)]
