@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import curate
@@ -154,6 +154,7 @@ def test_multinomial_plans_redraw_every_epoch():
     assert plan.coverage_epochs == float("inf")
 
 
+@settings(max_examples=40, deadline=None)
 @given(totals=st.lists(st.integers(0, 12), min_size=1, max_size=8), window=st.integers(1, 4),
        seed=st.integers(0, 5), data=st.data())
 def test_systematic_draws_cover_every_member_in_every_window(totals, window, seed, data):

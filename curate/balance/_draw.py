@@ -87,14 +87,20 @@ def quantize(y: np.ndarray, y_lo: np.ndarray, y_hi: np.ndarray, size_lo: int, si
     want *= scale
     diff = want - int(q.sum())
     while diff:
-        room = (hi - q) if diff > 0 else (q - lo)
+        sign = 1 if diff > 0 else -1
+        room = (hi - q) if sign > 0 else (q - lo)
         open_ = np.flatnonzero(room > 0)
         if open_.size == 0:
             break
-        step = min(abs(diff), open_.size)
-        pick = open_[np.argsort(-room[open_], kind="stable")[:step]]
-        q[pick] += 1 if diff > 0 else -1
-        diff -= step if diff > 0 else -step
+        open_ = open_[np.argsort(-room[open_], kind="stable")]
+        move = np.minimum(room[open_], -(-abs(diff) // open_.size))  # an even share each
+        reach = np.cumsum(move)
+        last = int(np.searchsorted(reach, abs(diff)))
+        if last < move.size:  # stop exactly at |diff|
+            move[last] -= int(reach[last]) - abs(diff)
+            move[last + 1:] = 0
+        q[open_] += sign * move
+        diff -= sign * int(move.sum())
     return q / scale
 
 
