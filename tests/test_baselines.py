@@ -9,7 +9,6 @@ installed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -195,27 +194,15 @@ def test_class_quota_num_samples_total(rows, total, seed):
 
 
 # ------------------------------------------------------------ class quota against DataEval
-@dataclass
-class _Target:
-    boxes: np.ndarray
-    labels: np.ndarray
-    scores: np.ndarray
+def _detection_set(rows: list[list[int]]) -> object:
+    """The benchmark's MAITE dataset of labels only (one definition, in benchmarks/)."""
+    import sys
+    from pathlib import Path
 
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from _dataeval_interclass import _LabelsOnly
 
-class _DetectionSet:
-    """A MAITE object-detection dataset holding only labels (DataEval reads nothing else)."""
-
-    def __init__(self, rows: list[list[int]]) -> None:
-        self.rows = rows
-        self.metadata = {"id": "curate-test"}
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, i: int) -> tuple[np.ndarray, _Target, dict[str, int]]:
-        lab = np.asarray(self.rows[i], dtype=np.int64)
-        target = _Target(np.zeros((len(lab), 4)), lab, np.ones(len(lab)))
-        return np.zeros((1, 1, 1), dtype=np.uint8), target, {"id": i}
+    return _LabelsOnly(rows)
 
 
 def _dataeval_multiplicity(rows: list[list[str]], *, seed: int, background: str | None = None,
@@ -238,7 +225,7 @@ def _dataeval_multiplicity(rows: list[list[str]], *, seed: int, background: str 
     with dc.use_seed(seed):
         op = data.ClassBalance("interclass", background_class=None if background is None
                                else ids[background], **options)
-    sel = data.View(_DetectionSet(coded), [op]).selection
+    sel = data.View(_detection_set(coded), [op]).selection
     return np.bincount(np.asarray(sel, dtype=np.int64), minlength=len(rows))
 
 
