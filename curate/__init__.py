@@ -49,6 +49,7 @@ _SUBMODULES = (
     "datasets",
     "engine",
     "exceptions",
+    "integrations",
     "io",
     "labels",
     "losses",

@@ -21,7 +21,9 @@ CHECKS = {"GL08", "SS01", "SS03", "PR01", "PR02", "EX01"}
 # that none is missing, so a new public module cannot skip validation
 MODULES = ["curate", "curate.adjust", "curate.augment", "curate.balance",
            "curate.balance.baselines", "curate.cli", "curate.datasets", "curate.demo",
-           "curate.engine", "curate.exceptions", "curate.io", "curate.labels", "curate.losses",
+           "curate.engine", "curate.exceptions", "curate.integrations",
+           "curate.integrations.lightning", "curate.integrations.transformers", "curate.io",
+           "curate.labels", "curate.losses",
            "curate.metrics", "curate.report", "curate.sampler", "curate.stats", "curate.stream",
            "curate.weights"]
 
