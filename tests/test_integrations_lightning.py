@@ -20,6 +20,7 @@ from curate.integrations import lightning as cil
 from curate.labels import LabelTable
 
 pl = pytest.importorskip("lightning.pytorch", reason="needs lightning (the dev extra)")
+from test_sampler_lightning import _Recorder  # noqa: E402  (one recorder module)
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::UserWarning"),  # Lightning's hints about workers, logging
@@ -50,24 +51,6 @@ class _Bucketed:
 
     def __len__(self) -> int:
         return len(self.batch_sampler)
-
-
-class _Recorder(pl.LightningModule):
-    def __init__(self, loader: DataLoader) -> None:
-        super().__init__()
-        self.layer = torch.nn.Linear(1, 1)
-        self.loader = loader
-        self.seen: dict[int, list[int]] = {}
-
-    def train_dataloader(self) -> DataLoader:
-        return self.loader
-
-    def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
-        self.seen.setdefault(self.current_epoch, []).extend(batch[:, 0].long().tolist())
-        return self.layer(batch).sum()
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.SGD(self.parameters(), lr=0.0)
 
 
 def _table() -> LabelTable:
