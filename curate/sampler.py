@@ -21,6 +21,7 @@ the same contract and no 2^24-category limit.
 
 from __future__ import annotations
 
+import hashlib
 import operator
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -193,14 +194,16 @@ class _EpochShardSampler(Sampler[int]):
         _, size, it = self._live
         return size - operator.length_hint(it)
 
-    def state_dict(self) -> dict[str, int]:
+    def state_dict(self) -> dict[str, Any]:
         """Seed, epoch, replicas, rank and the number of indices this rank has yielded.
 
         Returns
         -------
         dict
             Keys ``"seed"``, ``"epoch"``, ``"num_replicas"``, ``"rank"``, ``"yielded"``
-            (plain ints, safe for ``torch.save`` and JSON).
+            (plain ints, safe for ``torch.save`` and JSON); :class:`BalancedSampler` adds
+            ``"plan_digest"`` (its plan's digest: :meth:`load_state_dict` refuses a state of
+            another plan), :class:`WeightedSampler` adds ``"draw"`` (the pass within the epoch).
 
         Examples
         --------
@@ -208,8 +211,8 @@ class _EpochShardSampler(Sampler[int]):
         >>> s = WeightedSampler([1.0, 2.0, 3.0], 6, seed=1)
         >>> it = iter(s)
         >>> first = [next(it), next(it)]
-        >>> s.state_dict()["yielded"]
-        2
+        >>> s.state_dict()["yielded"], s.state_dict()["draw"]
+        (2, 0)
         """
         return {
             "seed": int(self.seed),
@@ -217,7 +220,27 @@ class _EpochShardSampler(Sampler[int]):
             "num_replicas": self.num_replicas,
             "rank": self.rank,
             "yielded": int(self._yielded()),
+            **self._extra_state(),
         }
+
+    def _extra_state(self) -> dict[str, Any]:
+        """Keys a subclass adds to :meth:`state_dict`."""
+        return {}
+
+    def _load_extra_state(self, extra: dict[str, Any]) -> None:
+        """Check and restore the keys of :meth:`_extra_state` (before anything else changes)."""
+
+    def _agree(self, key: Any, what: str) -> None:
+        """Under ``torch.distributed``: every rank must hold the same ``key`` (compared with
+        ``all_gather_object``), else every rank raises naming the ranks that differ."""
+        everyone: list[Any] = [None] * dist.get_world_size()
+        dist.all_gather_object(everyone, key)
+        if any(other != everyone[0] for other in everyone):
+            ranks = [r for r, other in enumerate(everyone) if other != everyone[0]]
+            raise CurateValueError(
+                f"ranks {ranks} hold a different {what} than rank 0; every rank of "
+                f"{self._owner} must draw the same epochs, or the shards overlap"
+            )
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore seed and epoch; the next iteration yields the indices not yet yielded.
@@ -225,8 +248,8 @@ class _EpochShardSampler(Sampler[int]):
         Parameters
         ----------
         state_dict : dict
-            A dict from :meth:`state_dict` of a sampler with the same data, ``num_replicas``
-            and ``rank``.
+            A dict from :meth:`state_dict` of a sampler with the same data (the same plan
+            for a :class:`BalancedSampler`), ``num_replicas`` and ``rank``.
 
         Examples
         --------
@@ -257,6 +280,7 @@ class _EpochShardSampler(Sampler[int]):
                     f"state_dict[{key!r}] is {state_dict[key]} but this sampler has "
                     f"{key}={getattr(self, key)}; resume with the same world size and rank"
                 )
+        self._load_extra_state({k: v for k, v in state_dict.items() if k not in _STATE_KEYS})
         self._set_seed(int(state_dict["seed"]))
         self.epoch = int(state_dict["epoch"])
         self._cache = None
@@ -401,17 +425,10 @@ class BalancedSampler(_EpochShardSampler):
                 "DDP use a plan solved to the end (time_limit=None), or fit once, save it and "
                 "pass BalancedSampler.from_manifest(path)"
             )
-        mine = (plan.digest, self.seed)
-        everyone: list[Any] = [None] * dist.get_world_size()
-        dist.all_gather_object(everyone, mine)
-        if any(other != mine for other in everyone):
-            ranks = [r for r, other in enumerate(everyone) if other != everyone[0]]
-            raise CurateValueError(
-                f"ranks {ranks} hold a different plan or seed than rank 0 (digests "
-                f"{sorted({d[:12] for d, _ in everyone})}); every rank must sample the same "
-                "plan with the same seed: build it from the same table and options with "
-                "time_limit=None, or load one saved plan with BalancedSampler.from_manifest"
-            )
+        self._agree((plan.digest, self.seed),
+                    "plan or seed (build the plan from the same table and options with "
+                    "time_limit=None, or load one saved plan with "
+                    "BalancedSampler.from_manifest)")
 
     @classmethod
     def from_manifest(
@@ -463,54 +480,16 @@ class BalancedSampler(_EpochShardSampler):
             self._plan = self._fit()
         return self._plan
 
-    def state_dict(self) -> dict[str, Any]:
-        """As :meth:`WeightedSampler.state_dict`, plus ``"plan_digest"`` (the plan's digest).
+    def _extra_state(self) -> dict[str, Any]:
+        return {"plan_digest": self.plan.digest}
 
-        Returns
-        -------
-        dict
-
-        Examples
-        --------
-        >>> import curate
-        >>> from curate.balance import BalancePlan
-        >>> t = curate.LabelTable.from_labels([["a"], ["b"]])
-        >>> s = curate.BalancedSampler(BalancePlan.from_multiplicity(t, [1, 2]))
-        >>> sorted(s.state_dict())
-        ['epoch', 'num_replicas', 'plan_digest', 'rank', 'seed', 'yielded']
-        """
-        return {**super().state_dict(), "plan_digest": self.plan.digest}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Resume mid-epoch; refuses a state saved while sampling another plan.
-
-        Parameters
-        ----------
-        state_dict : dict
-            A dict from :meth:`state_dict` of a sampler over the same plan, with the same
-            ``num_replicas`` and ``rank``.
-
-        Examples
-        --------
-        >>> import curate
-        >>> from curate.balance import BalancePlan
-        >>> t = curate.LabelTable.from_labels([["a"], ["b"]])
-        >>> a = curate.BalancedSampler(BalancePlan.from_multiplicity(t, [1, 2]))
-        >>> b = curate.BalancedSampler(BalancePlan.from_multiplicity(t, [2, 1]))
-        >>> b.load_state_dict(a.state_dict())
-        Traceback (most recent call last):
-        ...
-        curate.exceptions.CurateValueError: state_dict was saved while sampling another plan ...
-        """
-        if isinstance(state_dict, dict) and "plan_digest" in state_dict:
-            if state_dict["plan_digest"] != self.plan.digest:
-                raise CurateValueError(
-                    f"state_dict was saved while sampling another plan (digest "
-                    f"{str(state_dict['plan_digest'])[:12]}…, this sampler's plan "
-                    f"{self.plan.digest[:12]}…); resume with the plan the run started with"
-                )
-            state_dict = {k: v for k, v in state_dict.items() if k != "plan_digest"}
-        super().load_state_dict(state_dict)
+    def _load_extra_state(self, extra: dict[str, Any]) -> None:
+        if "plan_digest" in extra and extra["plan_digest"] != self.plan.digest:
+            raise CurateValueError(
+                f"state_dict was saved while sampling another plan (digest "
+                f"{str(extra['plan_digest'])[:12]}…, this sampler's plan "
+                f"{self.plan.digest[:12]}…); resume with the plan the run started with"
+            )
 
     @property
     def seed(self) -> int:
@@ -667,6 +646,16 @@ class WeightedSampler(_EpochShardSampler):
                 "or use replacement=True"
             )
         self._cdf: np.ndarray | None = None
+        if _distributed(self.num_replicas):
+            if generator is not None:
+                raise CurateValueError(
+                    "WeightedSampler under torch.distributed takes seed=, not generator=: "
+                    "every rank must draw the same epochs, and nothing checks that the ranks' "
+                    "generators agree"
+                )
+            digest = hashlib.sha256(self.weights.tobytes()).hexdigest()
+            self._agree((digest, self.num_samples, self.replacement, self._seed),
+                        "weights, num_samples, replacement or seed")
 
     @property
     def seed(self) -> int:
@@ -706,50 +695,13 @@ class WeightedSampler(_EpochShardSampler):
         self._iterated = True
         return super().__iter__()
 
-    def state_dict(self) -> dict[str, int]:
-        """Seed, epoch, draw, replicas, rank and the number of indices this rank has yielded.
+    def _extra_state(self) -> dict[str, Any]:
+        return {"draw": int(self._draw)}
 
-        Returns
-        -------
-        dict
-            Keys ``"seed"``, ``"epoch"``, ``"draw"``, ``"num_replicas"``, ``"rank"``,
-            ``"yielded"`` (plain ints, safe for ``torch.save`` and JSON).
-
-        Examples
-        --------
-        >>> s = WeightedSampler([1.0, 2.0, 3.0], 6, seed=1)
-        >>> it = iter(s)
-        >>> first = [next(it), next(it)]
-        >>> s.state_dict()["yielded"], s.state_dict()["draw"]
-        (2, 0)
-        """
-        return {**super().state_dict(), "draw": int(self._draw)}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore seed, epoch and draw; the next iteration yields the rest of that draw.
-
-        Parameters
-        ----------
-        state_dict : dict
-            A dict from :meth:`state_dict` with the same ``num_replicas`` and ``rank``.
-
-        Examples
-        --------
-        >>> a = WeightedSampler([1.0, 2.0, 3.0], 6, seed=1)
-        >>> it = iter(a)
-        >>> head = [next(it) for _ in range(4)]
-        >>> b = WeightedSampler([1.0, 2.0, 3.0], 6, seed=1)
-        >>> b.load_state_dict(a.state_dict())
-        >>> head + list(b) == list(a.epoch_indices(0))
-        True
-        """
-        draw = 0
-        if isinstance(state_dict, dict) and "draw" in state_dict:
-            check_param("draw", state_dict["draw"], [Interval(int, 0, None)], self._owner)
-            draw = int(state_dict["draw"])
-            state_dict = {k: v for k, v in state_dict.items() if k != "draw"}
-        super().load_state_dict(state_dict)
-        self._draw = draw
+    def _load_extra_state(self, extra: dict[str, Any]) -> None:
+        draw = extra.get("draw", 0)
+        check_param("draw", draw, [Interval(int, 0, None)], self._owner)
+        self._draw = int(draw)
         self._iterated = False
 
     def _epoch_order(self, epoch: int) -> np.ndarray:

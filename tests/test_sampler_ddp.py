@@ -102,6 +102,10 @@ try:
                 return super().fit(table)
 
         sampler = BalancedSampler(table, RankZeroOnly(seed=1))
+    elif mode == "weighted":  # a rank-dependent seed: the shards would overlap
+        from curate.sampler import WeightedSampler
+
+        sampler = WeightedSampler(np.ones(100), 50, seed=rank)
     else:  # every rank brings its own, different plan
         sampler = BalancedSampler(curate.InterClassBalancer(seed=rank).fit(table))
     sampler.set_epoch(1)
@@ -150,3 +154,21 @@ def test_three_gloo_ranks_fit_once_and_share_one_plan(tmp_path):
 def test_ranks_with_different_plans_all_raise(tmp_path):
     results = _run_ranks(tmp_path, "mismatch")
     assert all("different plan" in r.get("error", "") for r in results)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_weighted_samplers_with_rank_dependent_seeds_all_raise(tmp_path):
+    results = _run_ranks(tmp_path, "weighted")
+    assert all("different weights, num_samples, replacement or seed" in r.get("error", "")
+               for r in results)
+
+
+def test_weighted_sampler_refuses_a_generator_under_ddp(monkeypatch):
+    import torch
+
+    import curate.sampler as cs
+
+    monkeypatch.setattr(cs, "_distributed", lambda num_replicas: True)
+    with pytest.raises(ValueError, match="takes seed=, not generator="):
+        cs.WeightedSampler(np.ones(4), 2, generator=torch.Generator(), num_replicas=2, rank=0)
