@@ -357,7 +357,7 @@ class BalancePlan:
         """Expected class totals per epoch (``Aᵀ`` :attr:`expected`)."""
         return self.class_totals(self.expected).rename("expected")
 
-    @property
+    @cached_property
     def balanced_classes(self) -> list[str]:
         """Classes the plan balances: those with labels, background excluded."""
         named = self.details.get("balanced_classes")
