@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -500,14 +501,11 @@ class InterClassBalancer:
 
 
 def _replace(problem: Problem, *, r_max: np.ndarray | None = None,
-             d_max: np.ndarray | None = None, fixed_low: np.ndarray | None = None) -> Problem:
-    """A copy of ``problem`` with other bounds; ``fixed_low`` pins groups at their least copies
-    (``d = 0``, ``r = r_max``) by tightening their bounds."""
-    from dataclasses import replace
-
+             fixed_low: np.ndarray | None = None) -> Problem:
+    """A copy of ``problem`` with other removal bounds; ``fixed_low`` pins groups at their
+    least copies (``d = 0``, ``r = r_max``) by tightening their bounds."""
     r = problem.r_max if r_max is None else r_max
-    d = problem.d_max if d_max is None else d_max
-    if fixed_low is not None:
-        d = np.where(fixed_low, 0.0, d)
-        return replace(problem, r_max=r, d_max=d, r_min=np.where(fixed_low, r, 0.0))
-    return replace(problem, r_max=r, d_max=d)
+    if fixed_low is None:
+        return replace(problem, r_max=r)
+    return replace(problem, r_max=r, d_max=np.where(fixed_low, 0.0, problem.d_max),
+                   r_min=np.where(fixed_low, r, 0.0))

@@ -231,9 +231,7 @@ class Systematic:
             for u in offsets[:n_offsets]:
                 worst = 0.0
                 for phase in range(phases):
-                    o = (int(u) + phase * UNIT) % self._scale
-                    hits = (np.floor_divide(start + frac - 1 - o, self._scale)
-                            - np.floor_divide(start - 1 - o, self._scale))
+                    hits = self._lattice_hits(start, frac, int(u), phase)
                     dev = at @ (whole + hits) - expected
                     worst = max(worst, float(dev @ dev))
                 if best is None or worst < best[0] - 1e-9:
@@ -248,7 +246,13 @@ class Systematic:
     def _hits(self, phase: int) -> np.ndarray:
         """0/1 extra copy per group at the ``phase``-th of the ``W`` offsets."""
         _, frac, start = self._units
-        o = (self._u0 + phase * UNIT) % self._scale
+        return self._lattice_hits(start, frac, self._u0, phase)
+
+    def _lattice_hits(self, start: np.ndarray, frac: np.ndarray, u0: int,
+                      phase: int) -> np.ndarray:
+        """Points ``o + jQ`` (``o = u0 + phase · UNIT``) in each interval ``[start, start +
+        frac)``: 0 or 1 per group."""
+        o = (u0 + phase * UNIT) % self._scale
         q = self._scale
         return (np.floor_divide(start + frac - 1 - o, q)
                 - np.floor_divide(start - 1 - o, q)).astype(np.int64)

@@ -38,10 +38,13 @@ FORMAT_VERSION = 2
 
 
 def _ids_checksum(ids: np.ndarray) -> str:
+    """SHA-256 of the sample ids: their bytes for numbers, else their reprs joined by NUL."""
     h = hashlib.sha256()
-    for value in ids.tolist():
-        h.update(repr(value).encode())
-        h.update(b"\0")
+    if ids.dtype.kind in "biuf":
+        h.update(ids.dtype.str.encode())
+        h.update(np.ascontiguousarray(ids).tobytes())
+    else:
+        h.update("\0".join(map(repr, ids.tolist())).encode())
     return h.hexdigest()
 
 
@@ -186,9 +189,9 @@ def _rebuild(cls: type[BalancePlan], path: Any, stored: Any, meta: dict[str, Any
     )
     if plan.digest != meta["digest"]:
         raise _damaged(path, "its plan arrays do not match the stored digest")
-    if stored.column("multiplicity").to_numpy().tolist() != plan.multiplicity.tolist():
+    if not np.array_equal(stored.column("multiplicity").to_numpy(), plan.multiplicity):
         raise _damaged(path, "its epoch-0 multiplicities differ from the plan's draw")
-    if stored.column("index").to_numpy().tolist() != list(range(n)):
+    if not np.array_equal(stored.column("index").to_numpy(), np.arange(n)):
         raise _damaged(path, "its index column is not 0..n-1")
     return plan
 
