@@ -47,7 +47,6 @@ __all__ = ["SIFT_MIN_GROUPS", "SolveResult", "available_solvers", "solve"]
 SIFT_MIN_GROUPS = 5_000
 #: The same for the scipy fallback, which cannot warm-start a sifting round.
 SCIPY_SIFT_MIN_GROUPS = 200_000
-_TOL = 1e-7
 #: Use ``highspy`` directly for the LP when it is importable (scipy's ``linprog`` otherwise).
 USE_HIGHSPY = True
 #: Extra HiGHS options for the LP (tuning hook).
