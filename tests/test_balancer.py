@@ -116,6 +116,16 @@ def test_expected_plan_equals_the_ungrouped_lp(rows, cost, window, minimize):
     assert plan.status is PlanStatus.OPTIMAL
 
 
+def test_fixed_point_rounding_is_not_counted_as_a_gap():
+    # found by hypothesis: the LP optimum (4/3, 2/3) is not a multiple of 2^-21, and rounding
+    # it costs 1.7e-7 of objective at an optimum of 0
+    table = _table([[0, 1], [2, 0]], ("a", "b"))
+    plan = InterClassBalancer(duplicate_cost=0.0, removal_cost=0.0).fit(table)
+    assert plan.status is PlanStatus.OPTIMAL and plan.gap == 0.0
+    assert 0 < plan.details["rounding_cost"] < 1e-6
+    assert plan.objective == pytest.approx(plan.lower_bound + plan.details["rounding_cost"])
+
+
 detection = st.lists(
     st.lists(st.integers(0, 3), min_size=4, max_size=4), min_size=3, max_size=40
 ).filter(lambda rows: np.asarray(rows)[:, 1:].sum() > 0)
