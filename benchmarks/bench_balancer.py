@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import peak_rss_mb, print_table, write_results
+from _common import RESULTS, peak_rss_mb, print_table, write_results
 from _dataeval_interclass import IMPLEMENTATION, interclass_multiplicity
 
 import curate
@@ -296,6 +296,32 @@ def _table(title: str, records: list[dict[str, Any]], columns: list[str], notes:
     return {"title": title, "columns": columns, "rows": rows, "notes": notes}
 
 
+#: Which part each table title (by its start) and record key belongs to.
+_PARTS = {"Balancer vs baselines": "quality", "Default plan": "quality",
+          "Every epoch": "epochs", "Scale": "scale", "DataEval": "dataeval"}
+_RECORD_PARTS = {"matched": "quality", "default": "quality", "epochs": "epochs",
+                 "scale": "scale", "dataeval": "dataeval"}
+
+
+def _merge_previous(out: str | None, skip: set[str], tables: list[dict],
+                    records: dict[str, Any]) -> tuple[list[dict], dict[str, Any]]:
+    """The skipped parts' tables and records from the previous results file, in part order."""
+    path = Path(out) if out else RESULTS / "balancer.json"
+    if not path.is_file():
+        return tables, records
+    old = json.loads(path.read_text())
+
+    def part(table: dict) -> str:
+        return next((p for t, p in _PARTS.items() if table["title"].startswith(t)), "")
+
+    order = list(dict.fromkeys(_PARTS.values()))
+    kept = [t for t in old.get("tables", []) if part(t) in skip]
+    merged = sorted(kept + tables, key=lambda t: order.index(part(t)) if part(t) in order
+                    else len(order))
+    prev = {k: v for k, v in old.get("records", {}).items() if _RECORD_PARTS.get(k) in skip}
+    return merged, {**prev, **records}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="two small sets, small sizes")
@@ -319,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         names, cases, sizes = ["yeast", "r52"], [(10_000, 80)], [500, 1000]
     else:
         names = list(LOADERS)
-        cases = [(10_000, 1000), (100_000, 80), (1_000_000, 1000)]
+        cases = [(n, k) for n in (10_000, 100_000, 1_000_000) for k in (80, 1000)]
         sizes = [2000, 4000, 8000, 16000]
     if args.big:
         cases.append((10_000_000, 1000))
@@ -396,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
             "DataEval's selection scores every candidate against the whole selection so far "
             "(quadratic in N). CV of instance totals over all classes.",
         ))
+    if skip:  # keep the skipped parts of the previous run, so one part can be re-measured
+        tables, records = _merge_previous(args.out, skip, tables, records)
     out = write_results(
         "balancer", tables, out=args.out,
         extra={"records": records, "datasets": {n: LOADERS[n][1] for n in names},

@@ -228,6 +228,58 @@ def test_sifting_equals_full_lp(monkeypatch):
     assert sifted.lower_bound == pytest.approx(full.lower_bound, rel=1e-6)
 
 
+@settings(max_examples=60, deadline=None)
+@given(rows=detection, background=st.booleans(), minimize=st.booleans(),
+       count=st.sampled_from(["instances", "samples"]), window=st.integers(1, 3),
+       fraction=st.sampled_from([0.0, 0.5, 0.9]), size=st.sampled_from([None, 0.5, 1.5]),
+       budget=st.sampled_from([None, 2]), cost=st.sampled_from([0.0, 0.2]))
+def test_sifting_with_bound_flips_equals_the_full_lp(rows, background, minimize, count, window,
+                                                     fraction, size, budget, cost):
+    # every group column starts outside the LP and the rounds add two at a time, so the
+    # flips, the elastic columns and the re-added columns all run on these tiny tables
+    table = curate.LabelTable(np.asarray(rows), ["bg", "x", "y", "z"],
+                              background="bg" if background and np.asarray(rows)[:, 0].any()
+                              else None)
+    n = table.n_samples
+    bal = InterClassBalancer(
+        minimize_duplicates=minimize, count=count, coverage_epochs=window,
+        min_class_fraction=fraction, duplicate_cost=cost, removal_cost=cost,
+        target_size=None if size is None else max(1, round(size * n)),
+        max_duplicates=budget, max_removals=budget)
+    try:
+        full = bal.fit(table)
+    except InfeasibleError:
+        full = None
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_solvers, "SIFT_MIN_GROUPS", 1)
+        mp.setattr(_solvers, "SIFT_BATCH", 2)
+        mp.setattr(_solvers, "SIFT_LARGEST", 0)
+        mp.setattr(_solvers, "SIFT_PER_CLASS", 1)
+        if full is None:
+            with pytest.raises(InfeasibleError):
+                bal.fit(table)
+            return
+        sifted = bal.fit(table)
+    assert sifted.details["sifting_rounds"] >= 1
+    assert sifted.lower_bound == pytest.approx(full.lower_bound, rel=1e-7, abs=1e-9)
+    # the objectives may differ by the fixed-point rounding of two equally good LP optima
+    assert sifted.objective == pytest.approx(full.objective, rel=1e-6, abs=1e-6)
+    assert sifted.status is PlanStatus.OPTIMAL
+
+
+def test_sifting_flips_resting_columns_instead_of_adding_them(monkeypatch):
+    # a long tail where most groups end at a bound: the LP keeps a fraction of the columns
+    table = make_long_tailed(20000, 80, seed=4)
+    sifted = InterClassBalancer(solver="lp").fit(table)
+    assert sifted.details["n_groups"] >= _solvers.SIFT_MIN_GROUPS
+    assert sifted.details["flipped_columns"] > 0
+    assert sifted.details["lp_columns"] < 2 * sifted.details["n_groups"] * 0.5
+    monkeypatch.setattr(_solvers, "SIFT_MIN_GROUPS", 10**9)
+    full = InterClassBalancer(solver="lp").fit(table)
+    assert full.details["sifting_rounds"] == 0
+    assert sifted.lower_bound == pytest.approx(full.lower_bound, rel=1e-7)
+
+
 def test_time_limit_on_the_exact_mip_returns_best_plan_with_warning():
     table = make_long_tailed(1500, 40, seed=5)
     bal = InterClassBalancer(solver="cbc", time_limit=1.0, mip_gap=0.0, permanent=True,
@@ -558,9 +610,11 @@ def test_sifting_handles_a_target_size_its_working_set_cannot_reach(monkeypatch)
     bal = InterClassBalancer(solver="lp", target_size=2.5, duplicate_cost=0.1)
     full = bal.fit(table)
     monkeypatch.setattr(_solvers, "SIFT_MIN_GROUPS", 1)
-    monkeypatch.setattr(_solvers, "_initial_groups", lambda problem: np.arange(2))
+    monkeypatch.setattr(_solvers, "_initial_groups", lambda problem, *args: np.arange(2))
     sifted = bal.fit(table)
-    assert sifted.details["sifting_rounds"] >= 2  # infeasible working set, then every column
+    # the working set cannot reach the size: elastic columns first, then flips and columns
+    assert sifted.details["sifting_rounds"] >= 2
+    assert sifted.details["lp_columns"] < 2 * sifted.details["n_groups"]
     assert sifted.epoch_size == full.epoch_size == int(2.5 * 3000)
     assert sifted.lower_bound == pytest.approx(full.lower_bound, rel=1e-6)
 
@@ -569,7 +623,7 @@ def test_time_limit_returns_the_last_sifting_round_never_the_identity(monkeypatc
     table = make_long_tailed(3000, 30, seed=15)
     monkeypatch.setattr(_solvers, "SIFT_MIN_GROUPS", 1)
     monkeypatch.setattr(_solvers, "SIFT_BATCH", 50)
-    monkeypatch.setattr(_solvers, "_initial_groups", lambda problem: np.arange(0, 600, 3))
+    monkeypatch.setattr(_solvers, "_initial_groups", lambda problem, *args: np.arange(0, 600, 3))
     full = InterClassBalancer().fit(table)
     assert full.details["sifting_rounds"] >= 2
     with pytest.warns(SolverTimeLimitWarning, match="time_limit"):

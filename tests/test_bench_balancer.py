@@ -27,6 +27,17 @@ def test_quick_run_writes_results(tmp_path):
         assert table["rows"] and all(len(r) == len(table["columns"]) for r in table["rows"])
     assert {"scale", "dataeval"} <= set(data["records"])
     assert not list(tmp_path.glob("*.tmp"))
+    # re-measuring one part keeps the others' tables and records from the previous file
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--skip", "quality,epochs,dataeval", "--out",
+         str(out)], capture_output=True, text=True, cwd=tmp_path, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    again = json.loads(out.read_text())
+    assert [t["title"] for t in again["tables"]] == titles
+    kept = [t for t in again["tables"] if not t["title"].startswith("Scale")]
+    assert kept == [t for t in data["tables"] if not t["title"].startswith("Scale")]
+    assert again["records"]["dataeval"] == data["records"]["dataeval"]
 
 
 def test_dataeval_reimplementation_picks_per_class():

@@ -51,6 +51,10 @@ SCIPY_SIFT_MIN_GROUPS = 200_000
 USE_HIGHSPY = True
 #: Extra HiGHS options for the LP (tuning hook).
 HIGHS_OPTIONS: dict[str, Any] = {}
+#: The first working set: the largest groups and, per class, the groups purest in it.
+SIFT_LARGEST, SIFT_PER_CLASS = 2000, 8
+#: Cost of the elastic columns that keep a sifting round feasible, times the largest cost.
+ELASTIC_COST = 1e3
 #: Columns added per sifting round (``None``: ``max(5000, 40 · n_classes)``).
 SIFT_BATCH: int | None = None
 
@@ -172,6 +176,8 @@ class _LPResult:
     x: np.ndarray | None = None
     bound: float | None = None
     rounds: int = 0
+    columns: int = 0  # group columns in the final LP (sifting)
+    flips: int = 0  # resting columns moved to their other bound (sifting)
 
 
 def _highs(highspy: Any) -> Any:
@@ -198,20 +204,32 @@ def _highs(highspy: Any) -> Any:
 def _highs_lp(model: LinearModel, problem: Problem, deadline: float) -> _LPResult:
     """The LP through ``highspy`` with sifting: one model, columns added, warm re-solves.
 
-    Small models (fewer than :data:`SIFT_MIN_GROUPS` groups) start with every column; larger
-    ones with a working set (:func:`_initial_groups`). After each solve every group column
-    is priced with one sparse mat-vec of the row duals; the most negative reduced costs are
-    added with ``addCols`` and HiGHS re-solves from its previous basis. The costs are scaled
-    by ``max(N, S)`` so that HiGHS's absolute tolerances fit them. Every round's solution,
-    with the columns outside the working set at zero, is feasible for the full LP, and
-    ``objective + Σ min(reduced cost, 0) · upper bound`` over the columns outside is a valid
-    lower bound (Lagrangian); on a time limit the last round's solution and that bound are
-    returned.
+    Small models (fewer than :data:`SIFT_MIN_GROUPS` groups) start with every column and are
+    solved once. Larger ones start with a working set (:func:`_initial_groups`); every group
+    column outside it rests at one of its bounds, and the rows' bounds are shifted by what the
+    resting columns contribute. After each solve all columns are priced with one sparse
+    mat-vec of the row duals. A resting column whose reduced cost says it wants its other
+    bound is moved there (*flipped*: only the row bounds change, so HiGHS's dual simplex
+    re-solves from its previous basis); a column that wants to move again, and any auxiliary
+    column with a negative reduced cost, joins the LP (``addCols``). Each column flips at most
+    once, so the loop ends; it ends when no column wants to move, which is the optimality
+    condition of the full LP. On the 10^6 x 1,000 generator of issue 11 most groups rest at a
+    bound (586k removal columns at their upper bound, 615k copy columns at 0, 92 in between)
+    and the LP grows to about 10^5 of 1.4 · 10^6 columns.
+
+    Flips can make the restricted LP infeasible (a class below its floor, the epoch size off
+    its target), so elastic columns with a large cost lift the class rows and both sides of
+    the size and budget rows; a round whose elastic columns are not zero is not a plan. The
+    costs are scaled by ``max(N, S)`` so that HiGHS's absolute tolerances fit them. On a time
+    limit the last feasible round's solution is returned with its Lagrangian bound
+    ``cᵀx + Σ_j min(0, d_j (u_j - l_j))`` over the columns that want to move (reduced cost
+    ``d_j`` signed towards their other bound).
     """
     import highspy
 
     a_all = sp.vstack([model.a_eq, model.a_ub], format="csc")
     a_all.sort_indices()
+    n_rows = a_all.shape[0]
     inf = highspy.kHighsInf
     row_lo = np.concatenate([model.b_eq, np.full(model.a_ub.shape[0], -inf)])
     row_hi = np.concatenate([model.b_eq, model.b_ub])
@@ -219,29 +237,50 @@ def _highs_lp(model: LinearModel, problem: Problem, deadline: float) -> _LPResul
     cost = model.cost * factor
     ub = np.where(np.isinf(model.ub), inf, model.ub)
     lb = model.lb
+    n_group_cols = 2 * model.n_groups
     sifting = model.n_groups >= SIFT_MIN_GROUPS
-    cols = (model.columns(_initial_groups(problem), lazy=True) if sifting
-            else np.arange(len(cost)))
-    sub = a_all[:, cols]
+    cols = (model.columns(_initial_groups(problem, SIFT_PER_CLASS, SIFT_LARGEST), lazy=True)
+            if sifting else np.arange(len(cost)))
     h = _highs(highspy)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = len(cols), a_all.shape[0]
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost[cols], lb[cols], ub[cols]
-    lp.row_lower_, lp.row_upper_ = row_lo, row_hi
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = sub.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = sub.indices.astype(np.int32)
-    lp.a_matrix_.value_ = sub.data
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(cols), a_all.shape[0]
-    if h.passModel(lp) == highspy.HighsStatus.kError:  # pragma: no cover - malformed model
-        raise SolverError("HiGHS rejected the balancing LP (passModel failed)")
+    _pass_model(h, a_all[:, cols], cost[cols], lb[cols], ub[cols], row_lo, row_hi)
+    if not sifting:
+        h.run()
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return _LPResult(2, "The LP is infeasible")
+        if status != highspy.HighsModelStatus.kOptimal:  # pragma: no cover - numerics
+            raise SolverError(f"HiGHS stopped on the balancing LP: "
+                              f"{h.modelStatusToString(status)}")
+        x = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        return _LPResult(0, "optimal", float(cost @ x) / factor, x, float(cost @ x) / factor, 0)
+    # elastic columns: +1 on the class rows (0 .. k-1), ±1 on the size and budget rows (2k+1 ..)
+    k = model.n_balanced
+    n_spread_rows = 0 if problem.spread is None else 2 * problem.spread.nnz
+    tail = np.arange(2 * k + 1, n_rows - n_spread_rows)
+    elastic_rows = np.concatenate([np.arange(k), tail, tail]).astype(np.int32)
+    elastic_sign = np.concatenate([np.ones(k + len(tail)), -np.ones(len(tail))])
+    n_el = len(elastic_rows)
+    big = ELASTIC_COST * max(float(np.abs(cost).max()), 1.0)
+    h.addCols(n_el, np.full(n_el, big), np.zeros(n_el), np.full(n_el, inf), n_el,
+              np.arange(n_el, dtype=np.int32), elastic_rows, elastic_sign)
+    elastic = np.arange(len(cols), len(cols) + n_el)
+    # LP column j (other than the elastic ones) is model column order[j]
+    order = [cols]
     in_lp = np.zeros(len(cost), dtype=bool)
     in_lp[cols] = True
+    at_upper = np.zeros(len(cost), dtype=bool)  # resting outside the LP at the upper bound
+    flipped = np.zeros(len(cost), dtype=bool)
+    may_flip = np.arange(len(cost)) < n_group_cols
+    if problem.spread is not None:  # spread rows have no elastic columns: those groups join
+        spread = np.flatnonzero(np.asarray(problem.spread.getnnz(axis=1)) > 0)
+        may_flip[spread] = may_flip[spread + model.n_groups] = False
+    shift = np.zeros(n_rows)
     a_t = a_all.T.tocsr()
     movable = ub > lb
     batch = SIFT_BATCH or max(5000, 40 * model.n_balanced)
+    tol = 1e-9 * max(float(np.abs(cost).max()), 1.0)
     last: _LPResult | None = None
-    rounds = 0
+    rounds = escalations = 0
     while True:
         rounds += 1
         if last is not None and time.perf_counter() >= deadline:
@@ -250,36 +289,73 @@ def _highs_lp(model: LinearModel, problem: Problem, deadline: float) -> _LPResul
             return last
         h.run()
         status = h.getModelStatus()
-        if status == highspy.HighsModelStatus.kInfeasible:
-            if not in_lp.all():  # the working set may be too small (e.g. a target_size)
-                add = np.flatnonzero(~in_lp)
-                _add_columns(h, a_all, cost, lb, ub, add)
-                cols = np.concatenate([cols, add])
-                in_lp[add] = True
-                continue
-            return _LPResult(2, "The LP is infeasible")
         if status != highspy.HighsModelStatus.kOptimal:  # pragma: no cover - numerics
             raise SolverError(f"HiGHS stopped on the balancing LP: {h.modelStatusToString(status)}")
         sol = h.getSolution()
-        x = np.zeros(len(cost))
-        x[cols] = np.asarray(sol.col_value, dtype=np.float64)
-        obj = h.getInfo().objective_function_value
-        if not sifting:
-            return _LPResult(0, "optimal", obj / factor, x, obj / factor, 0)
-        duals = np.asarray(sol.row_dual, dtype=np.float64)
-        reduced = cost - a_t @ duals
-        tol = 1e-9 * max(float(np.abs(cost).max()), 1.0)
-        candidates = (reduced < -tol) & movable & ~in_lp
-        bad = np.flatnonzero(candidates)
+        values = np.asarray(sol.col_value, dtype=np.float64)
+        x = np.where(at_upper, ub, lb)
+        x[~np.isfinite(x)] = 0.0
+        keep = np.ones(len(values), dtype=bool)
+        keep[elastic] = False
+        x[np.concatenate(order)] = values[keep]
+        obj = float(cost @ x)
+        feasible = float(values[elastic].sum()) <= 1e-7 * max(problem.n_samples, 1)
+        reduced = cost - a_t @ np.asarray(sol.row_dual, dtype=np.float64)
+        wants = ~in_lp & movable & np.where(at_upper, reduced > tol, reduced < -tol)
+        bad = np.flatnonzero(wants)
         if bad.size == 0:
+            if not feasible and escalations < 2:  # the elastic price may be too low: raise it
+                escalations += 1
+                big *= 1e4
+                h.changeColsCost(n_el, elastic.astype(np.int32), np.full(n_el, big))
+                continue
+            if not feasible:
+                return _LPResult(2, "The LP is infeasible")
             return _LPResult(0, f"optimal after {rounds} sifting rounds", obj / factor, x,
-                             obj / factor, rounds)
-        bound = obj + float((reduced[bad] * ub[bad]).sum())
-        last = _LPResult(0, "", obj / factor, x, bound / factor)
-        add = bad[np.argsort(reduced[bad], kind="stable")[:batch]]
-        _add_columns(h, a_all, cost, lb, ub, add)
-        cols = np.concatenate([cols, add])
-        in_lp[add] = True
+                             obj / factor, rounds, int(in_lp[:n_group_cols].sum()),
+                             int(flipped.sum()))
+        if feasible:
+            gain = float((-np.abs(reduced[bad]) * (ub[bad] - lb[bad])).sum())
+            bound = (obj + gain) / factor if np.isfinite(gain) else None
+            last = _LPResult(0, "", obj / factor, x, bound, rounds, int(in_lp[:n_group_cols].sum()),
+                             int(flipped.sum()))
+        flip = bad[may_flip[bad] & ~flipped[bad]]
+        add = bad[~may_flip[bad] | flipped[bad]]
+        if add.size > batch:
+            add = add[np.argsort(-np.abs(reduced[add]), kind="stable")[:batch]]
+        back = add[at_upper[add]]  # join the LP at their lower bound (HiGHS's default)
+        step = np.zeros(len(cost))
+        step[flip] = np.where(at_upper[flip], lb[flip] - ub[flip], ub[flip] - lb[flip])
+        step[back] = lb[back] - ub[back]
+        at_upper[flip] = ~at_upper[flip]
+        at_upper[back] = False
+        flipped[flip] = True
+        if flip.size or back.size:
+            shift += a_all @ step
+            h.changeRowsBounds(n_rows, np.arange(n_rows, dtype=np.int32), row_lo - shift,
+                               row_hi - shift)
+        if add.size:
+            _add_columns(h, a_all, cost, lb, ub, add)
+            order.append(add)
+            in_lp[add] = True
+
+
+def _pass_model(h: Any, a: sp.csc_matrix, cost: np.ndarray, lb: np.ndarray, ub: np.ndarray,
+                row_lo: np.ndarray, row_hi: np.ndarray) -> None:
+    """Load the column-wise LP ``row_lo ≤ a x ≤ row_hi, lb ≤ x ≤ ub, min cost·x`` into ``h``."""
+    import highspy
+
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lb, ub
+    lp.row_lower_, lp.row_upper_ = row_lo, row_hi
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = a.shape[1], a.shape[0]
+    if h.passModel(lp) == highspy.HighsStatus.kError:  # pragma: no cover - malformed model
+        raise SolverError("HiGHS rejected the balancing LP (passModel failed)")
 
 
 def _add_columns(h: Any, a_all: sp.csc_matrix, cost: np.ndarray, lb: np.ndarray,
@@ -541,6 +617,7 @@ def solve(problem: Problem, *, solver: str = "auto", time_limit: float | None = 
     res = _solve_lp(model, problem, start + limit)
     timings["solve"] = time.perf_counter() - t0
     info: dict[str, Any] = {"lp_status": int(res.status), "sifting_rounds": res.rounds,
+                            "lp_columns": res.columns, "flipped_columns": res.flips,
                             "n_groups": problem.n_groups, "n_balanced": problem.n_balanced}
     if res.status == 2:
         raise InfeasibleError("the options admit no plan (the LP relaxation is infeasible)")
