@@ -152,21 +152,27 @@ def _mix(z: np.ndarray) -> np.ndarray:
 
 
 def _row_hashes(m: sp.csr_matrix, salt: int) -> np.ndarray:
-    """An order-free 64-bit hash of every CSR row (sum of mixed (column, value) pairs)."""
-    cols = m.indices.astype(np.uint64)
-    vals = m.data.astype(np.uint64)
+    """An order-free 64-bit hash of every CSR row (wrapping sum of mixed (column, value) pairs).
+
+    Computed in place on two buffers of ``nnz`` words (the splitmix64 finaliser of
+    :func:`_mix`): at 10^7 rows fresh temporaries per step cost more than the arithmetic.
+    """
+    key = m.indices.astype(np.uint64)
+    tmp = m.data.astype(np.uint64)
     with np.errstate(over="ignore"):
-        key = cols * np.uint64(0x9E3779B97F4A7C15) + vals * np.uint64(0xD1B54A32D192ED03)
-        mixed = _mix(key + np.uint64(salt))
-    nnz = np.diff(m.indptr)
-    rows = np.repeat(np.arange(m.shape[0]), nnz)
-    # sum the two 32-bit halves in float64 (exact below 2**21 entries per row), then recombine
-    lo = np.bincount(rows, weights=(mixed & np.uint64(0xFFFFFFFF)).astype(np.float64),
-                     minlength=m.shape[0])
-    hi = np.bincount(rows, weights=(mixed >> np.uint64(32)).astype(np.float64),
-                     minlength=m.shape[0])
-    with np.errstate(over="ignore"):
-        out = (hi.astype(np.uint64) << np.uint64(32)) + lo.astype(np.uint64)
+        np.multiply(key, np.uint64(0x9E3779B97F4A7C15), out=key)
+        np.multiply(tmp, np.uint64(0xD1B54A32D192ED03), out=tmp)
+        np.add(key, tmp, out=key)
+        np.add(key, np.uint64(salt), out=key)
+        for shift, mult in ((30, _M1), (27, _M2), (31, None)):
+            np.right_shift(key, np.uint64(shift), out=tmp)
+            np.bitwise_xor(key, tmp, out=key)
+            if mult is not None:
+                np.multiply(key, mult, out=key)
+        out = np.zeros(m.shape[0], dtype=np.uint64)
+        filled = np.diff(m.indptr) > 0
+        if m.nnz:
+            out[filled] = np.add.reduceat(key, m.indptr[:-1][filled])
     return out
 
 
@@ -210,25 +216,50 @@ def signatures(matrix: sp.csr_matrix) -> Signatures:
     if n == 0:
         return Signatures(np.zeros(0, np.int64), sp.csr_matrix((0, m.shape[1]), dtype=np.int64),
                           np.zeros(0, np.int64))
-    keys = np.stack([_row_hashes(m, 1), _row_hashes(m, 7)], axis=1)
+    # one 64-bit row hash groups the rows; the grouping is then checked exactly, and only
+    # on a collision a second hash (then the exact content) decides
+    keys = _row_hashes(m, 1)[:, None]
     group = _first_occurrence_ids(keys)
     first = _first_members(group)
     vectors = m[first]
-    if (m - vectors[group]).count_nonzero():  # pragma: no cover - hash collision
-        group = _exact_groups(m)
+    if not _same_rows(m, vectors, group):  # pragma: no cover - hash collision
+        keys = np.column_stack([keys[:, 0], _row_hashes(m, 7)])
+        group = _first_occurrence_ids(keys)
         first = _first_members(group)
         vectors = m[first]
+        if not _same_rows(m, vectors, group):
+            group = _exact_groups(m)
+            first = _first_members(group)
+            vectors = m[first]
     sizes = np.bincount(group).astype(np.int64)
     return Signatures(group, sp.csr_matrix(vectors, dtype=np.int64), sizes)
 
 
 def _first_occurrence_ids(keys: np.ndarray) -> np.ndarray:
-    view = np.ascontiguousarray(keys).view(np.dtype((np.void, keys.dtype.itemsize * keys.shape[1])))
-    _, first, inverse = np.unique(view.ravel(), return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")
-    relabel = np.empty_like(order)
-    relabel[order] = np.arange(len(order))
-    return relabel[inverse.ravel()].astype(np.int64)
+    """Group ids of the rows of ``keys`` (n, columns), numbered by first occurrence."""
+    n = keys.shape[0]
+    order = np.lexsort(keys.T[::-1]) if keys.shape[1] > 1 else np.argsort(keys[:, 0],
+                                                                          kind="stable")
+    ordered = keys[order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    first = order[new]  # a stable sort puts each group's first occurrence first
+    relabel = np.empty(len(first), dtype=np.int64)
+    relabel[np.argsort(first, kind="stable")] = np.arange(len(first))
+    group = np.empty(n, dtype=np.int64)
+    group[order] = relabel[np.cumsum(new) - 1]
+    return group
+
+
+def _same_rows(m: sp.csr_matrix, vectors: sp.csr_matrix, group: np.ndarray) -> bool:
+    """Whether every row of ``m`` equals its group's row of ``vectors`` (both canonical CSR)."""
+    nnz = np.diff(m.indptr)
+    if not np.array_equal(nnz, np.diff(vectors.indptr)[group]):
+        return False
+    pos = np.arange(m.nnz, dtype=np.int64) + np.repeat(vectors.indptr[group] - m.indptr[:-1],
+                                                         nnz)
+    return bool(np.array_equal(m.indices, vectors.indices[pos])
+                and np.array_equal(m.data, vectors.data[pos]))
 
 
 def _first_members(group: np.ndarray) -> np.ndarray:
