@@ -16,11 +16,13 @@ objective, a lower bound and the gap. Backends:
 
 Nothing here depends on wall-clock time except the optional ``time_limit``, an abort guard:
 it is checked between sifting rounds (the first round always completes), and a plan stopped by
-it carries ``PlanStatus.TIME_LIMIT``, the best solution so far and a valid Lagrangian bound.
-Every round's solution is feasible, so a time limit never yields the identity plan.
+it carries ``PlanStatus.TIME_LIMIT``, the last feasible round's solution and a valid
+Lagrangian bound, never the identity plan. It stops only after a round whose elastic columns
+are zero (a feasible plan); with the default epoch size the first round is one.
 
-The LP goes through ``highspy`` directly when it is importable (one model; sifting adds the
-priced columns with ``addCols`` and re-solves warm), else through
+The LP goes through ``highspy`` directly when it is importable (one model; sifting flips
+resting columns between their bounds by changing row bounds, adds the others with ``addCols``
+and re-solves warm), else through
 :func:`scipy.optimize.linprog` (HiGHS IPM, re-solved from scratch each sifting round).
 """
 
