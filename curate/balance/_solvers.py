@@ -54,7 +54,7 @@ USE_HIGHSPY = True
 #: Extra HiGHS options for the LP (tuning hook).
 HIGHS_OPTIONS: dict[str, Any] = {}
 #: The first working set: the largest groups and, per class, the groups purest in it.
-SIFT_LARGEST, SIFT_PER_CLASS = 2000, 8
+SIFT_LARGEST, SIFT_PER_CLASS = 500, 4
 #: Cost of the elastic columns that keep a sifting round feasible, times the largest cost.
 ELASTIC_COST = 1e3
 #: Columns added per sifting round (``None``: ``max(5000, 40 · n_classes)``).
