@@ -5,16 +5,20 @@ folder (``--stream-samples`` samples, a 32×32 PNG and a JSON label each). "plai
 the WebDataset pipeline and decodes every sample (PIL PNG decode + ``json.loads``);
 "identity plan" does the same through ``BalancedIterable`` with every multiplicity 1 (pure
 machinery: key lookup, buffer, RNG); "balanced plan" uses a real plan (the epoch has the same
-size, with removals and repeats). Times are CPU seconds of this process per yielded sample,
-least of 5 runs (wall time on a shared 2-core machine is mostly other jobs). A second row pair
-iterates an in-memory list (no I/O, no decoding): the machinery's own cost per sample, the
-worst case for the relative overhead.
+size, with removals and repeats); "buffer_size=1" is the identity plan without the shuffle
+buffer. Times are CPU seconds of this process per yielded sample (wall time on a shared 2-core
+machine is mostly other jobs), ``--stream-repeats`` rounds that each run every pipeline once
+in a rotated order; reported: the least time, and the overhead least vs least and as the
+median of the per-round ratios. A second row pair iterates an in-memory list (no I/O, no
+decoding): the machinery's own cost per sample, the worst case for the relative overhead.
 
-Table 2 — the label pass on a synthetic parquet dataset (``--rows``, written in chunks of
+Table 2 — the engine path on a synthetic parquet dataset (``--rows``, written in chunks of
 10^6 rows; a list<string> column with 1–2 labels per row from a Zipf law over 200 classes):
-``curate.count_labels`` (one process), ``curate.engine.label_pass`` in-process, and on a
-local Ray cluster of 2 workers (time with and without starting Ray; peak RSS per worker).
-Each result is checked against ``count_labels``.
+``curate.count_labels`` (one fresh process), ``curate.engine.label_pass`` in-process (up to
+2·10^7 rows) and on a local Ray cluster of 2 workers, ``fit_plan`` on the signature totals,
+``write_manifest`` (one part file per partition, on the workers) and one epoch's
+per-partition draw on the workers; time and peak RSS per worker. Counts are checked against
+``count_labels``, the epoch's copies against the plan's totals.
 
 Table 3 — per-epoch class totals on the single-label shared sets, the stream in a seeded
 random order: the original, the plan-driven stream (``InterClassBalancer``; totals of
@@ -25,7 +29,9 @@ github.com/MaxHalford/pytorch-resample, ``UnderSampler`` and ``HybridSampler`` w
 accept-with-ratio against the pivot class, Poisson copies). Reported: epoch size, the max/min
 class-total ratio and the coefficient of variation of class totals, mean over 3 epochs.
 
-Usage: ``python benchmarks/bench_scale.py [--quick] [--rows 1e8] [--out PATH]``.
+Usage: ``python benchmarks/bench_scale.py [--quick] [--rows 1e8] [--only engine|stream]
+[--out PATH]`` (``--only engine``: table 2 alone, ``--only stream``: table 1 alone; the other
+tables of the results file are kept).
 """
 
 from __future__ import annotations
@@ -87,14 +93,34 @@ def _decode(sample: dict) -> tuple[list[str], int]:
     return json.loads(sample["json"])["labels"], int(image[::8, ::8].sum())
 
 
-def _best(fn: Callable[[], int], repeats: int = 5) -> tuple[float, int]:
-    """Least CPU time of this process over ``repeats`` runs (robust on a shared machine)."""
-    best, n = math.inf, 0
-    for _ in range(repeats):
-        start = time.process_time()
-        n = fn()
-        best = min(best, time.process_time() - start)
-    return best, n
+def _interleaved(fns: dict[str, Callable[[], int]],
+                 repeats: int) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """CPU seconds per yielded sample of every pipeline, ``repeats`` rounds after a warm-up.
+
+    Each round runs every pipeline once, in an order rotated by one per round, so a slow
+    phase of the shared machine falls on all pipelines alike instead of on one of them.
+    """
+    names = list(fns)
+    counts = {name: fns[name]() for name in names}  # warm-up: page cache, imports, allocator
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(repeats):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            start = time.process_time()
+            n = fns[name]()
+            times[name].append((time.process_time() - start) / n)
+            counts[name] = n
+    return times, counts
+
+
+def _overhead_rows(prefix: str, times: dict[str, list[float]], counts: dict[str, int],
+                   base: str) -> list[list[Any]]:
+    """Least time per sample, and the overhead two ways: least vs least, median of rounds."""
+    rows = []
+    for name, ts in times.items():
+        paired = float(np.median([t / b - 1 for t, b in zip(ts, times[base], strict=True)]))
+        rows.append([f"{prefix}: {name}", counts[name], min(ts) * 1e6,
+                     min(ts) / min(times[base]) - 1, paired])
+    return rows
 
 
 def _plan_for(keys: list[str], labels: list[list[str]]) -> tuple[BalancePlan, BalancePlan]:
@@ -103,13 +129,13 @@ def _plan_for(keys: list[str], labels: list[list[str]]) -> tuple[BalancePlan, Ba
     return identity, curate.InterClassBalancer().fit(table)
 
 
-def bench_stream(n: int) -> dict[str, Any]:
+def bench_stream(n: int, repeats: int = 7) -> dict[str, Any]:
+    """Table 1: ``BalancedIterable`` against the same pipeline iterated plainly."""
     import warnings
 
     import webdataset as wds
 
     warnings.simplefilter("ignore", ResourceWarning)
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         keys, labels = _write_shards(Path(tmp), n)
         identity, plan = _plan_for(keys, labels)
@@ -118,30 +144,38 @@ def bench_stream(n: int) -> dict[str, Any]:
         def source() -> Any:
             return wds.WebDataset(urls, shardshuffle=False)
 
-        def plain() -> int:
-            return sum(1 for s in source() if _decode(s) is not None)
+        def through(p: BalancePlan, **kw: Any) -> Callable[[], int]:
+            return lambda: sum(1 for _ in BalancedIterable(source(), p, transform=_decode,
+                                                           **kw))
 
-        def through(p: BalancePlan) -> Callable[[], int]:
-            return lambda: sum(1 for _ in BalancedIterable(source(), p, transform=_decode))
-
-        base, n_plain = _best(plain)
-        for name, fn in [("plain WebDataset + decode", plain),
-                         ("identity plan", through(identity)),
-                         ("balanced plan", through(plan))]:
-            t, m = _best(fn) if fn is not plain else (base, n_plain)
-            rows.append([f"webdataset: {name}", m, t / m * 1e6, (t / m) / (base / n_plain) - 1])
-        memory = [{"__key__": k} for k in keys]
-        base_t, _ = _best(lambda: sum(1 for _ in memory))
-        t_id, m_id = _best(lambda: sum(1 for _ in BalancedIterable(memory, identity)))
-        rows.append(["in-memory list: plain", n, base_t / n * 1e6, 0.0])
-        rows.append(["in-memory list: identity plan", m_id, t_id / m_id * 1e6,
-                     (t_id / m_id) / (base_t / n) - 1])
+        # every pipeline reads and decodes (once per yielded copy) the same shards
+        pipelines = {
+            "plain WebDataset + decode": lambda: sum(
+                1 for s in source() if _decode(s) is not None),
+            "identity plan": through(identity),
+            "identity plan, buffer_size=1": through(identity, buffer_size=1),
+            "balanced plan": through(plan),
+        }
+        times, counts = _interleaved(pipelines, repeats)
+        rows = _overhead_rows("webdataset", times, counts, "plain WebDataset + decode")
+    memory = [{"__key__": k} for k in keys]
+    times, counts = _interleaved(
+        {"plain": lambda: sum(1 for _ in memory),
+         "identity plan": lambda: sum(1 for _ in BalancedIterable(memory, identity))},
+        repeats)
+    rows += _overhead_rows("in-memory list", times, counts, "plain")
     return {"title": f"BalancedIterable overhead ({n} samples, 8 WebDataset shards, CPU time)",
-            "columns": ["pipeline", "samples yielded", "µs per sample", "overhead"],
+            "columns": ["pipeline", "samples yielded", "µs per sample (least)",
+                        "overhead (least vs least)", "overhead (median of rounds)"],
             "rows": rows,
-            "notes": "overhead = time per yielded sample relative to the plain pipeline; goal "
-                     "≤ 5 % on a real (I/O + decode) pipeline. The in-memory rows isolate "
-                     "the machinery's own cost per sample."}
+            "notes": f"{repeats} rounds after a warm-up; each round runs every pipeline once in "
+                     "a rotated order. µs per sample: least CPU time of this process over the "
+                     "rounds per yielded sample. Overhead: relative to the plain pipeline, as "
+                     "least vs least and as the median over rounds of the ratio to the plain "
+                     "run of the same round. Goal ≤ 5 % on a real (I/O + decode) pipeline. "
+                     "buffer_size=1: the machinery without the shuffle buffer's 1024 held "
+                     "samples. The in-memory rows isolate the machinery's own cost per "
+                     "sample (the worst case for the relative overhead)."}
 
 
 # ----------------------------------------------------------------------------- table 2
@@ -166,47 +200,114 @@ def _synthetic_parquet(folder: Path, rows: int, chunk: int = 1_000_000) -> Path:
     return path
 
 
-def bench_label_pass(rows: int, workers: int) -> dict[str, Any]:
-    from curate.engine import label_pass
-    from curate.io import count_labels
+def _child(code: str) -> dict[str, Any]:
+    """Run ``code`` (which prints one JSON line) in a fresh interpreter: clean peak RSS."""
+    import subprocess
 
-    out = []
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).parent)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+_RSS = "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024"
+
+
+class _EpochSum:
+    """One partition -> its rows' copies in one epoch, summed (runs on the workers)."""
+
+    def __init__(self, manifest: Any, state: Any) -> None:
+        self.manifest, self.state = manifest, state
+
+    def __call__(self, index: int, part: Any) -> Any:
+        import os
+        import resource
+
+        import pandas as pd
+
+        n = int(self.manifest.draw_partition(index, state=self.state)["multiplicity"].sum())
+        return pd.DataFrame({"copies": [n], "pid": [os.getpid()],
+                             "rss": [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024]})
+
+
+def _mib(peaks: dict[int, int]) -> str:
+    return ", ".join(f"{v / 2**20:.0f}" for v in sorted(peaks.values()))
+
+
+def bench_label_pass(rows: int, workers: int) -> dict[str, Any]:
+    """Table 2: the engine path (label pass, plan, partitioned manifest, one epoch's draw)."""
+    import logging
+    import resource
+
+    from curate.engine import fit_plan, label_pass, run_partitions, write_manifest
+
+    out: list[list[Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        path = _synthetic_parquet(Path(tmp), rows)
-        print(f"wrote {rows} rows in {time.perf_counter() - start:.1f} s", flush=True)
-        start = time.perf_counter()
-        reference = count_labels(path, column="labels", progress=False)
-        out.append(["count_labels (1 process)", time.perf_counter() - start, "", "", "yes"])
-        local = label_pass(path, column="labels", engine="local")
-        out.append(["label_pass engine='local'", local.details["seconds"], "",
-                    local.n_signatures, str(local.counts.equals(reference))])
-        try:
-            import logging
+        _child(f"import json; from pathlib import Path; import bench_scale; "
+               f"bench_scale._synthetic_parquet(Path({tmp!r}), {rows}); print(json.dumps({{}}))")
+        written = time.perf_counter() - start
+        path = Path(tmp) / "synthetic.parquet"
+        print(f"wrote {rows} rows in {written:.1f} s", flush=True)
+        ref = _child(
+            "import json, resource, time; from curate.io import count_labels; "
+            f"t = time.perf_counter(); c = count_labels({str(path)!r}, column='labels', "
+            "progress=False); s = time.perf_counter() - t; "
+            f"print(json.dumps({{'s': s, 'rss': {_RSS}, 'counts': c.to_dict()}}))")
+        out.append(["count_labels (1 process, counts only)", ref["s"],
+                    f"{ref['rss'] / 2**20:.0f} (the process)", "", "yes"])
+        if rows <= 20_000_000:
+            local = label_pass(path, column="labels", engine="local")
+            out.append(["label_pass engine='local' (1 process)", local.details["seconds"], "",
+                        local.n_signatures, str(local.counts.to_dict() == ref["counts"])])
+        import ray
 
-            import ray
-        except ImportError:
-            out.append(["label_pass engine='ray'", None, "", "", "ray not installed"])
-        else:
-            start = time.perf_counter()
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
-                     logging_level=logging.ERROR)
-            boot = time.perf_counter() - start
-            try:
-                result = label_pass(path, column="labels", engine="ray", num_workers=workers)
-            finally:
-                ray.shutdown()
-            peaks = sorted(v / 2**20 for v in result.details["worker_peak_rss"].values())
+        start = time.perf_counter()
+        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
+                 logging_level=logging.ERROR)
+        boot = time.perf_counter() - start
+        try:
+            lp = label_pass(path, column="labels", engine="ray", num_workers=workers)
             out.append([f"label_pass engine='ray', {workers} workers (+{boot:.1f} s ray.init)",
-                        result.details["seconds"], ", ".join(f"{v:.0f}" for v in peaks),
-                        result.n_signatures, str(result.counts.equals(reference))])
-    return {"title": f"Label pass over {rows:.3g} rows (synthetic parquet, 200 classes)",
-            "columns": ["path", "seconds", "peak RSS per worker MiB", "signatures",
-                        "equals count_labels"],
+                        lp.details["seconds"], _mib(lp.details["worker_peak_rss"]),
+                        lp.n_signatures, str(lp.counts.to_dict() == ref["counts"])])
+            start = time.perf_counter()
+            plan = fit_plan(lp)
+            out.append(["fit_plan on the signature totals (driver)",
+                        time.perf_counter() - start, "", plan.n_groups,
+                        f"status {plan.status.value}"])
+            start = time.perf_counter()
+            manifest = write_manifest(Path(tmp) / "manifest", lp, plan, engine="ray",
+                                      num_workers=workers)
+            size = sum(f.stat().st_size for f in (Path(tmp) / "manifest").iterdir())
+            out.append([f"write_manifest engine='ray' ({manifest.n_partitions} part files, "
+                        f"{size / 2**20:.0f} MiB)", time.perf_counter() - start,
+                        _mib(manifest.details["worker_peak_rss"]), "", "verified on load"])
+            start = time.perf_counter()
+            state = plan.epoch_state(1)
+            copies, peaks = 0, {}
+            for _, frame in run_partitions(_EpochSum(manifest, state), list(manifest.partitions),
+                                           engine="ray", num_workers=workers):
+                copies += int(frame["copies"].iloc[0])
+                pid = int(frame["pid"].iloc[0])
+                peaks[pid] = max(peaks.get(pid, 0), int(frame["rss"].iloc[0]))
+            out.append(["epoch 1 draw of every partition on the workers",
+                        time.perf_counter() - start, _mib(peaks), "",
+                        str(copies == int(plan.group_totals(1).sum()))])
+        finally:
+            ray.shutdown()
+        driver = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2**20
+    return {"title": f"Engine path over {rows:.3g} rows (synthetic parquet, 200 classes)",
+            "columns": ["step", "seconds", "peak RSS per worker MiB", "signatures",
+                        "check"],
             "rows": out,
-            "notes": "One row group of 250k rows per partition. The Ray time excludes "
-                     "ray.init (shown in the label); a 2-core machine shared with other "
-                     "jobs, so Ray's two workers compete with the driver."}
+            "notes": f"Data written in {written:.0f} s (chunks of 10^6 rows, row groups of "
+                     f"250k rows = one partition each). Driver peak RSS {driver:.0f} MiB over "
+                     "all steps. count_labels runs in a fresh process (its own peak RSS). "
+                     "Checks: counts equal count_labels; the epoch's copies over all "
+                     "partitions equal the plan's group totals. A 2-core machine shared with "
+                     "other jobs: Ray's two workers compete with the driver."
+                     + ("" if rows <= 20_000_000 else
+                        " The in-process label pass is skipped above 2·10^7 rows.")}
 
 
 # ----------------------------------------------------------------------------- table 3
@@ -303,12 +404,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
     parser.add_argument("--rows", type=float, default=2e6, help="label-pass rows (1e8: big run)")
     parser.add_argument("--stream-samples", type=int, default=10_000)
+    parser.add_argument("--stream-repeats", type=int, default=7,
+                        help="rounds of the streaming table (each runs every pipeline once)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--only", choices=["engine", "stream"], default=None,
+                        help="run only the engine (table 2) or the streaming (table 1) table; "
+                             "the other tables of the existing results file are kept")
     args = parser.parse_args(argv)
     rows = int(2e5 if args.quick else args.rows)
     samples = 2_000 if args.quick else args.stream_samples
-    tables = [bench_stream(samples), bench_label_pass(rows, args.workers), bench_online()]
+    repeats = 2 if args.quick else args.stream_repeats
+    if args.only is not None:
+        if args.only == "engine":
+            table, prefixes, at = bench_label_pass(rows, args.workers), ("Label pass",
+                                                                         "Engine path"), 1
+        else:
+            table, prefixes, at = bench_stream(samples, repeats), ("BalancedIterable",), 0
+        target = Path(args.out) if args.out else Path(__file__).parent / "results" / "scale.json"
+        old = json.loads(target.read_text())["tables"] if target.is_file() else []
+        tables = [table if t["title"].startswith(prefixes) else t for t in old] or [table]
+        if table not in tables:
+            tables.insert(at, table)
+    else:
+        tables = [bench_stream(samples, repeats), bench_label_pass(rows, args.workers),
+                  bench_online()]
     for t in tables:
         print_table(t["title"], t["columns"], t["rows"])
     path = write_results("scale", tables, out=args.out)

@@ -54,6 +54,7 @@ _SUBMODULES = (
     "labels",
     "losses",
     "metrics",
+    "ray",
     "report",
     "sampler",
     "stats",

@@ -29,6 +29,7 @@ itself (a plain generator), pass ``shard=True``: sample ``j`` of the stream then
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -113,20 +114,18 @@ def _plan_digest(plan: Any) -> str:
     return h.hexdigest()
 
 
-class _Uniforms:
-    """Uniform [0, 1) numbers from a seeded generator, drawn in batches (cheap per call)."""
+def _uniforms(seed: list[int]) -> Callable[[], float]:
+    """``next`` of an endless iterator of uniform [0, 1) numbers from a seeded generator.
 
-    def __init__(self, seed: list[int]) -> None:
-        self._rng = np.random.default_rng(seed)
-        self._buf: list[float] = []
-        self._pos = 0
+    Drawn in batches of ``_UNIFORM_BATCH``; the returned callable is C-level (a bound
+    ``__next__`` of ``itertools.chain``), so a draw costs no Python call.
+    """
+    rng = np.random.default_rng(seed)
+    batches = (rng.random(_UNIFORM_BATCH).tolist() for _ in itertools.repeat(None))
+    return itertools.chain.from_iterable(batches).__next__
 
-    def __call__(self) -> float:
-        if self._pos == len(self._buf):
-            self._buf = self._rng.random(_UNIFORM_BATCH).tolist()
-            self._pos = 0
-        self._pos += 1
-        return self._buf[self._pos - 1]
+
+_NOTHING = object()  # "no copy popped yet": compared by identity with the samples
 
 
 class _OnlineRate:
@@ -406,18 +405,24 @@ class BalancedIterable(IterableDataset):  # type: ignore[type-arg]
 
 
 class _BalancedIterator(Iterator[Any]):
-    """One epoch of one (rank, worker): a stateful iterator (torchdata ``Stateful``)."""
+    """One epoch of one (rank, worker): a stateful iterator (torchdata ``Stateful``).
+
+    The per-copy path is kept short (it runs once per yielded sample, next to the source's
+    read and decode): uniforms come from a C-level iterator over batches, the buffer's pop is
+    inline, and attributes live in slots.
+    """
+
+    __slots__ = ("_gen", "_skip", "_started", "epoch", "owner", "worker", "workers", "yielded")
 
     def __init__(self, owner: BalancedIterable, epoch: int, worker: int, workers: int,
                  skip: int) -> None:
         self.owner, self.epoch, self.worker, self.workers = owner, epoch, worker, workers
         self.yielded = 0
         self._skip = skip
-        self._gen: Iterator[Any] | None = None
+        self._started = False
+        self._gen = self._run()  # its body starts on the first next(), after any restore
 
     def __next__(self) -> Any:
-        if self._gen is None:
-            self._gen = self._run()
         return next(self._gen)
 
     def state_dict(self) -> dict[str, Any]:
@@ -427,7 +432,7 @@ class _BalancedIterator(Iterator[Any]):
         return state
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        if self._gen is not None:
+        if self._started:
             raise CurateValueError(
                 "load_state_dict on a BalancedIterable iterator that has started; "
                 "restore before the first next()"
@@ -445,9 +450,9 @@ class _BalancedIterator(Iterator[Any]):
         owner = self.owner
         parts = owner.num_replicas * self.workers
         me = owner.rank * self.workers + self.worker
-        return (s for j, s in enumerate(it) if j % parts == me)
+        return itertools.islice(it, me, None, parts)
 
-    def _decider(self, uniform: _Uniforms) -> Callable[[Any], int]:
+    def _decider(self, uniform: Callable[[], float]) -> Callable[[Any], int]:
         owner = self.owner
         if owner.mode is StreamMode.ONLINE:
             rate = _OnlineRate(**owner._online)  # type: ignore[arg-type]
@@ -463,61 +468,81 @@ class _BalancedIterator(Iterator[Any]):
         index, copies = owner._plan_index(), owner._draw(self.epoch).tolist()
         get_key, missing = owner._key, owner.on_missing
         fast = operator.itemgetter(get_key.field) if isinstance(get_key, _Field) else get_key
+        row_of = index.get
 
         def planned(sample: Any) -> int:
             try:
                 k = fast(sample)
             except (KeyError, IndexError, TypeError):
                 k = get_key(sample)  # raises the error that names the field and the fix
-            row = index.get(k if isinstance(k, str) else str(k))
-            if row is None:
-                if missing == "error":
-                    raise CurateValueError(
-                        f"key {k!r} of a sample from the source is not in the plan's "
-                        f"sample_ids ({len(index)} keys); build the plan from the same label "
-                        "set, or pass on_missing='skip' or 'keep'"
-                    )
-                return 0 if missing == "skip" else 1
-            return copies[row]  # type: ignore[no-any-return]
+            row = row_of(k if type(k) is str else str(k))
+            if row is not None:
+                return copies[row]  # type: ignore[no-any-return]
+            if missing == "error":
+                raise CurateValueError(
+                    f"key {k!r} of a sample from the source is not in the plan's "
+                    f"sample_ids ({len(index)} keys); build the plan from the same label "
+                    "set, or pass on_missing='skip' or 'keep'"
+                )
+            return 0 if missing == "skip" else 1
 
         return planned
 
     def _run(self) -> Iterator[Any]:
+        self._started = True
         owner = self.owner
-        uniform = _Uniforms([owner.seed, self.epoch, owner.rank, self.worker, 0x5EED])
+        uniform = _uniforms([owner.seed, self.epoch, owner.rank, self.worker, 0x5EED])
         decide = self._decider(uniform)
-        transform, size = owner.transform, owner.buffer_size
+        transform, size, skip = owner.transform, owner.buffer_size, self._skip
         buf: list[Any] = []
-        last: list[Any] = [None]
-
-        def pop() -> Any:
+        push, take = buf.append, buf.pop
+        last: Any = _NOTHING
+        for sample in self._source():
+            m = decide(sample)
+            while m > 0:
+                m -= 1
+                push(sample)
+                n = len(buf)
+                if n < size:
+                    continue
+                # pop a copy at a random position, never right after its twin if avoidable
+                j = int(uniform() * n)
+                item = buf[j]
+                if item is last and n > 1:
+                    j, item = _other_than(buf, j, last)
+                tail = take()
+                if j < n - 1:
+                    buf[j] = tail
+                last = item
+                self.yielded += 1
+                if self.yielded > skip:  # replayed copies (resume) are not transformed
+                    yield item if transform is None else transform(item)
+        while buf:
             n = len(buf)
             j = int(uniform() * n)
-            if buf[j] is last[0] and n > 1:  # never a copy right after its twin if avoidable
-                for step in range(1, n):
-                    if buf[(j + step) % n] is not last[0]:
-                        j = (j + step) % n
-                        break
             item = buf[j]
-            buf[j] = buf[-1]
-            buf.pop()
-            last[0] = item
-            return item
-
-        skip = self._skip
-        for sample in self._source():
-            for _ in range(decide(sample)):
-                buf.append(sample)
-                if len(buf) >= size:
-                    item = pop()
-                    self.yielded += 1
-                    if self.yielded > skip:  # replayed copies (resume) are not transformed
-                        yield item if transform is None else transform(item)
-        while buf:
-            item = pop()
+            if item is last and n > 1:
+                j, item = _other_than(buf, j, last)
+            tail = take()
+            if j < n - 1:
+                buf[j] = tail
+            last = item
             self.yielded += 1
             if self.yielded > skip:
                 yield item if transform is None else transform(item)
+
+
+def _other_than(buf: list[Any], j: int, last: Any) -> tuple[int, Any]:
+    """The first position after ``j`` (cyclically) whose item is not ``last``, and the item.
+
+    ``(j, buf[j])`` when every item is ``last`` (only copies of one sample are left).
+    """
+    n = len(buf)
+    for step in range(1, n):
+        i = (j + step) % n
+        if buf[i] is not last:
+            return i, buf[i]
+    return j, buf[j]
 
 
 def _resolve_replicas(num_replicas: int | None, rank: int | None) -> tuple[int, int]:

@@ -22,10 +22,10 @@ CHECKS = {"GL08", "SS01", "SS03", "PR01", "PR02", "EX01"}
 MODULES = ["curate", "curate.adjust", "curate.augment", "curate.balance",
            "curate.balance.baselines", "curate.cli", "curate.datasets", "curate.demo",
            "curate.engine", "curate.exceptions", "curate.integrations",
-           "curate.integrations.lightning", "curate.integrations.transformers", "curate.io",
-           "curate.labels", "curate.losses",
-           "curate.metrics", "curate.report", "curate.sampler", "curate.stats", "curate.stream",
-           "curate.weights"]
+           "curate.integrations.lightning", "curate.integrations.transformers",
+           "curate.integrations.ultralytics", "curate.io", "curate.labels", "curate.losses",
+           "curate.metrics", "curate.ray", "curate.report", "curate.sampler", "curate.stats",
+           "curate.stream", "curate.weights"]
 
 
 def _public_objects():

@@ -378,3 +378,20 @@ def test_trainer_under_real_two_process_ddp(tmp_path):
         drawn = glob[epoch][: sum(draw[epoch])]
         assert np.bincount(drawn, minlength=runs[0]["n"]).tolist() == draw[epoch]
         assert len(glob[epoch]) == sum(draw[epoch]) + sum(draw[epoch]) % 2
+
+
+def test_labeltable_from_hf_is_table_from_hf():
+    """``LabelTable.from_hf`` forwards every argument to ``table_from_hf`` (same tables)."""
+    rows = _tag_rows(30, seed=4)
+    ds = datasets.DatasetDict({"train": _ner_dataset(rows), "test": _ner_dataset(rows[:5])})
+    for kwargs in ({}, {"split": "test"}, {"level": "entity"}, {"split": "test", "level": "token"}):
+        got = LabelTable.from_hf(ds, "ner_tags", **kwargs)
+        ref = cit.table_from_hf(ds, "ner_tags", **kwargs)
+        assert got.classes == ref.classes and got.level == ref.level
+        assert (got.matrix != ref.matrix).nnz == 0
+    tokenized = datasets.Dataset.from_dict({"labels": [[7, 1, 2], [7, 3, 1]]})
+    got = LabelTable.from_hf(tokenized, id2label=ID2LABEL, ignore_index=7)
+    brute = collections.Counter(ID2LABEL[v] for row in [[1, 2], [3, 1]] for v in row)
+    assert got.counts.to_dict() == {name: brute[name] for name in NAMES}
+    with pytest.raises(ValueError, match="'split' parameter"):
+        LabelTable.from_hf(ds, "ner_tags", split="nope")

@@ -12,7 +12,7 @@ EXPECTED = {
     "imbalance_stats", "io", "logit_adjust", "losses", "metrics", "oversample_rare",
     "rare_classes", "report", "sampler", "tune_tau", "labels", "stats", "weights",
     "average_precision", "tune_thresholds", "BalancedIterable", "engine", "stream",
-    "integrations",
+    "integrations", "ray",
 }
 
 

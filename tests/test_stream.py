@@ -111,6 +111,83 @@ def test_order_is_a_function_of_seed_and_epoch():
     assert order(1, 1) != first
 
 
+def _reference_order(samples: list[dict], copies_of, *, seed: int, epoch: int,
+                     buffer_size: int) -> list[str]:
+    """Oracle: the documented buffer written plainly, one step at a time.
+
+    One stream of uniforms ``default_rng([seed, epoch, rank, worker, 0x5EED])`` (rank and
+    worker 0), consumed in order: ``copies_of(sample, u)`` may take one per sample (online
+    rounding), then every pop takes one: position ``int(u * n)``, moved forward (cyclically)
+    past copies of the previously popped sample, filled with the last item.
+    """
+    u = iter(np.random.default_rng([seed, epoch, 0, 0, 0x5EED]).random(
+        20 * len(samples) + 10).tolist())
+    buf: list[dict] = []
+    out: list[str] = []
+    last: dict | None = None
+
+    def pop() -> dict:
+        n = len(buf)
+        j = int(next(u) * n)
+        if buf[j] is last:
+            j = next(((j + s) % n for s in range(1, n) if buf[(j + s) % n] is not last), j)
+        item = buf[j]
+        buf[j] = buf[-1]
+        buf.pop()
+        return item
+
+    for sample in samples:
+        for _ in range(copies_of(sample, u)):
+            buf.append(sample)
+            if len(buf) >= buffer_size:
+                last = pop()
+                out.append(last["__key__"])
+    while buf:
+        last = pop()
+        out.append(last["__key__"])
+    return out
+
+
+@pytest.mark.parametrize("buffer_size", [1, 2, 16, 1000])
+def test_yield_order_equals_the_reference_buffer(buffer_size):
+    # pins the order for a seed: a faster buffer must not change what a seed gives
+    plan, samples = _plan(400)
+    row = {str(k): i for i, k in enumerate(plan.table.sample_ids.tolist())}
+    for seed, epoch in [(0, 0), (3, 2)]:
+        draw = plan.draw(epoch)
+        s = BalancedIterable(samples, plan, seed=seed, buffer_size=buffer_size)
+        s.set_epoch(epoch)
+        expected = _reference_order(samples, lambda d, u, x=draw: int(x[row[d["__key__"]]]),
+                                    seed=seed, epoch=epoch, buffer_size=buffer_size)
+        assert [d["__key__"] for d in s] == expected
+
+    keys, labels = _labelled(300, seed=2)
+    online = [{"__key__": k, "y": lab} for k, lab in zip(keys, labels, strict=True)]
+    rates = dict(zip(keys, _online_rates(labels), strict=True))
+
+    def rounded(d: dict, u) -> int:  # floor(r) + 1 with probability r - floor(r)
+        r = rates[d["__key__"]]
+        return math.floor(r) + (next(u) < r - math.floor(r))
+
+    got = [d["__key__"] for d in BalancedIterable(online, labels="y", seed=5,
+                                                  buffer_size=buffer_size)]
+    assert got == _reference_order(online, rounded, seed=5, epoch=0, buffer_size=buffer_size)
+
+
+def test_iterator_restores_before_its_first_item_and_refuses_after():
+    plan, samples = _plan()
+    s = BalancedIterable(samples, plan, seed=1, buffer_size=8)
+    full = [d["__key__"] for d in s]
+    state = s.state_dict()
+    it = iter(BalancedIterable(samples, plan, seed=1, buffer_size=8))
+    it.load_state_dict({**state, "yielded": 10})  # type: ignore[attr-defined]
+    assert [d["__key__"] for d in it] == full[10:]
+    started = iter(BalancedIterable(samples, plan, seed=1, buffer_size=8))
+    next(started)
+    with pytest.raises(ValueError, match="iterator that has started; restore before"):
+        started.load_state_dict(state)  # type: ignore[attr-defined]
+
+
 def test_skipped_samples_are_never_transformed_and_copies_are_transformed_each():
     plan, samples = _plan()
     seen: list[str] = []

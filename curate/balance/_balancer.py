@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 from curate._validation import Bool, Interval, Options, StrEnum, check_param
 from curate.balance._draw import quantize
-from curate.balance._formulation import Problem, evaluate, signatures
+from curate.balance._formulation import Problem, Signatures, evaluate, signatures
 from curate.balance._plan import MAX_WINDOW, BalancePlan, PlanStatus
 from curate.balance._solvers import SolveResult, available_solvers, solve
 from curate.exceptions import CurateTypeError, CurateValueError, InfeasibleError
@@ -314,6 +314,53 @@ class InterClassBalancer:
                 f"fit expects a LabelTable; got {type(table).__name__}. Build one with "
                 "curate.LabelTable.from_labels or curate.io.read_labels"
             )
+        count, solver = self._check_options()
+        background = self.background_class
+        if background is None:
+            background = table.background
+        bounds = self._check_input(list(table.classes), background, table.n_samples)
+
+        t0 = time.perf_counter()
+        matrix = table.matrix if count is Count.INSTANCES else table.presence()
+        sigs = signatures(matrix)
+        sig_seconds = time.perf_counter() - t0
+        totals = np.asarray(matrix.sum(axis=0), dtype=np.float64).ravel()
+        return self._group_iv(sigs, totals, list(table.classes), background, bounds,
+                              count, solver, sig_seconds)
+
+    def _fit_groups(self, vectors: sp.csr_matrix, sizes: np.ndarray, classes: list[str],
+                    count: str, background: str | None = None,
+                    ) -> tuple[dict[str, Any], Signatures]:
+        """Solve on signature totals alone: the fields of the plan :meth:`fit` would return.
+
+        ``vectors`` (n_groups × n_classes, counts per ``count``) and ``sizes`` are the
+        distinct label vectors of a table in first-occurrence order, as
+        :func:`~curate.balance._formulation.signatures` gives them; ``classes`` in
+        :class:`LabelTable` order; ``background`` stands for the table's (the balancer's
+        ``background_class`` wins). The Problem, the solve and the rounding are those of
+        :meth:`fit`, so ``group_total`` is byte-identical to ``fit(table).group_total``.
+        Returns the :class:`BalancePlan` keyword fields (no ``table`` or ``group``) and the
+        signatures (with an empty ``group``: no per-sample array).
+        """
+        opt_count, solver = self._check_options()
+        if count != opt_count.value:
+            raise CurateValueError(
+                f"the signatures count {count!r} but {_OWNER} has count={self.count!r}; run "
+                f"the label pass with count={self.count!r} or set the balancer's count={count!r}"
+            )
+        m = sp.csr_matrix(vectors, dtype=np.int64)
+        m.sort_indices()
+        n_per = np.asarray(sizes, dtype=np.int64)
+        sigs = Signatures(np.zeros(0, dtype=np.int64), m, n_per)
+        if self.background_class is not None:
+            background = self.background_class
+        bounds = self._check_input(list(classes), background, int(n_per.sum()))
+        totals = np.asarray(m.T @ n_per, dtype=np.float64).ravel()
+        problem, context = self._group_iv(sigs, totals, list(classes), background,
+                                          bounds, opt_count, solver, 0.0)
+        return self._solve_plan(problem, context), sigs
+
+    def _check_options(self) -> tuple[Count, Solver]:
         for name, rules in _RULES.items():
             check_param(name, getattr(self, name), rules, _OWNER)
         count = Count.from_str(self.count, "count", _OWNER)
@@ -329,27 +376,28 @@ class InterClassBalancer:
                 "expected plans are solved exactly by the LP. Use solver='auto', or set "
                 "permanent=True"
             )
-        background = self.background_class
-        if background is None:
-            background = table.background
+        return count, solver
+
+    def _check_input(self, classes: list[str], background: str | None,
+                     n: int) -> tuple[int, int, float, float]:
+        """Check the background class and sample count; resolve target size and budgets."""
         if background is not None:
-            check_param("background_class", str(background), [Options(set(table.classes))], _OWNER)
-        n = table.n_samples
+            check_param("background_class", str(background), [Options(set(classes))], _OWNER)
         if n == 0:
             raise CurateValueError("table has no samples; there is nothing to balance")
         lo, hi = _check_target(self.target_size, n)
         max_dup = _check_budget("max_duplicates", self.max_duplicates, n)
         max_rem = _check_budget("max_removals", self.max_removals, n)
+        return lo, hi, max_dup, max_rem
 
-        t0 = time.perf_counter()
-        matrix = table.matrix if count is Count.INSTANCES else table.presence()
-        sigs = signatures(matrix)
-        sig_seconds = time.perf_counter() - t0
-
-        totals = np.asarray(matrix.sum(axis=0), dtype=np.float64).ravel()
+    def _group_iv(self, sigs: Signatures, totals: np.ndarray, classes: list[str],
+                  background: str | None, bounds: tuple[int, int, float, float], count: Count,
+                  solver: Solver, sig_seconds: float) -> tuple[Problem, dict[str, Any]]:
+        """The canonical :class:`Problem` of signatures ``sigs`` and class ``totals``."""
+        lo, hi, max_dup, max_rem = bounds
         keep = totals > 0
         if background is not None:
-            keep[table.classes.index(str(background))] = False
+            keep[classes.index(str(background))] = False
         balanced = np.flatnonzero(keep)
         if balanced.size == 0:
             raise CurateValueError(
@@ -378,7 +426,7 @@ class InterClassBalancer:
         )
         self._check_feasible(problem, window)
         context = {"signatures": sigs, "signature_seconds": sig_seconds, "count": count.value,
-                   "solver": solver.value, "balanced": [table.classes[k] for k in balanced],
+                   "solver": solver.value, "balanced": [classes[k] for k in balanced],
                    "background": background, "window": window,
                    "background_only": ~holds if background is not None else None}
         return problem, context
@@ -460,6 +508,12 @@ class InterClassBalancer:
         return (other, second) if other.objective < result.objective - 1e-12 else (result, first)
 
     def _fit(self, table: LabelTable, problem: Problem, context: dict[str, Any]) -> BalancePlan:
+        return BalancePlan(table, context["signatures"].group,
+                           **self._solve_plan(problem, context))
+
+    def _solve_plan(self, problem: Problem, context: dict[str, Any]) -> dict[str, Any]:
+        """Solve, round the expected totals, and return the plan's fields (all but the
+        table and the per-sample groups)."""
         if context["background_only"] is not None and context["background_only"].any():
             result, used = self._solve_background_first(problem, context)
         else:
@@ -495,14 +549,14 @@ class InterClassBalancer:
         status = result.status
         if status is PlanStatus.OPTIMAL and gap is not None and gap > float(self.mip_gap):
             status = PlanStatus.FEASIBLE
-        return BalancePlan(
-            table, sigs.group, y, count=context["count"], seed=int(self.seed),
-            method="interclass", status=status, message=result.message,
-            objective=objective, lower_bound=lower, gap=gap,
-            solve_seconds=timings["signature"] + timings.get("total", 0.0),
-            options=self.get_params(), details=details,
-            rounding="systematic", window=window,
-        )
+        return {
+            "group_total": y, "count": context["count"], "seed": int(self.seed),
+            "method": "interclass", "status": status, "message": result.message,
+            "objective": objective, "lower_bound": lower, "gap": gap,
+            "solve_seconds": timings["signature"] + timings.get("total", 0.0),
+            "options": self.get_params(), "details": details,
+            "rounding": "systematic", "window": window,
+        }
 
 
 def _replace(problem: Problem, *, r_max: np.ndarray | None = None,

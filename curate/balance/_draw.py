@@ -42,7 +42,7 @@ import scipy.sparse as sp
 
 from curate.balance._formulation import _mix
 
-__all__ = ["UNIT", "Systematic", "bernoulli_draw", "group_keys", "member_rank",
+__all__ = ["UNIT", "EpochState", "Systematic", "bernoulli_draw", "group_keys", "member_rank",
            "multinomial_draw", "quantize"]
 
 #: Fixed-point units per expected copy and per coverage epoch: totals are multiples of
@@ -172,6 +172,9 @@ class Systematic:
     window: int | None
     seed: int
     score: sp.csr_matrix | None = None
+    #: members per group; ``None`` counts them in ``group``. Given with an empty ``group``,
+    #: the object is group-level only: :meth:`draw_rows` works on any rows' (group, rank).
+    sizes: np.ndarray | None = None
 
     @cached_property
     def _scale(self) -> int:
@@ -205,7 +208,8 @@ class Systematic:
     def _members(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(members per group, member rank per sample, seeded start offset per group)."""
         n_groups = len(self.total)
-        sizes = np.bincount(self.group, minlength=n_groups).astype(np.int64)
+        sizes = (np.bincount(self.group, minlength=n_groups).astype(np.int64)
+                 if self.sizes is None else np.asarray(self.sizes, dtype=np.int64))
         offset = (_hash(self.seed, 5, np.arange(n_groups)) % np.maximum(sizes, 1)
                   .astype(np.uint64)).astype(np.int64)
         return sizes, member_rank(self.group, n_groups), offset
@@ -277,15 +281,74 @@ class Systematic:
             done = done + self._hits(j)
         return done
 
+    def epoch_state(self, epoch: int) -> EpochState:
+        """Everything a row's copies in ``epoch`` depend on, per group (see :class:`EpochState`)."""
+        sizes, _, offset = self._members
+        safe = np.maximum(sizes, 1)
+        totals = self.group_totals(epoch)
+        start = (self._drawn_before(epoch) + offset) % safe
+        base, rem = np.divmod(totals, safe)
+        return EpochState(base, rem, start, safe)
+
+    def draw_rows(self, epoch: int, group: np.ndarray, rank: np.ndarray) -> np.ndarray:
+        """Whole copies in ``epoch`` of the rows with these groups and member ranks.
+
+        ``rank`` is a row's position among *all* members of its group in row order
+        (:func:`member_rank` over the whole dataset); any subset of rows, in any order, gets
+        exactly its entries of :meth:`draw`.
+        """
+        return self.epoch_state(epoch).draw(group, rank)
+
     def draw(self, epoch: int) -> np.ndarray:
         """Whole copies of every sample in ``epoch``."""
-        sizes, rank, offset = self._members
-        totals = self.group_totals(epoch)
-        start = (self._drawn_before(epoch) + offset) % np.maximum(sizes, 1)
-        base, rem = np.divmod(totals, np.maximum(sizes, 1))
-        g = self.group
-        extra = ((rank - start[g]) % np.maximum(sizes[g], 1)) < rem[g]
-        return base[g] + extra.astype(np.int64)
+        _, rank, _ = self._members
+        return self.draw_rows(epoch, self.group, rank)
+
+
+@dataclass(frozen=True, eq=False)
+class EpochState:
+    """Per-group state of one epoch's systematic draw: a row's copies from its (group, rank).
+
+    Group ``g`` spreads ``base[g] · size[g] + rem[g]`` copies over its members: each gets
+    ``base[g]``, and the ``rem[g]`` members from ``start[g]`` on (cyclically, in member rank
+    order) one more. ``size`` holds ``max(members, 1)``. Small (four arrays of ``n_groups``):
+    made once per epoch and shipped to every worker.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = EpochState(np.array([0]), np.array([2]), np.array([3]), np.array([4]))
+    >>> s.draw(np.array([0, 0, 0, 0]), np.array([0, 1, 2, 3])).tolist()
+    [1, 0, 0, 1]
+    """
+
+    base: np.ndarray
+    rem: np.ndarray
+    start: np.ndarray
+    size: np.ndarray
+
+    def draw(self, group: np.ndarray, rank: np.ndarray) -> np.ndarray:
+        """Whole copies of rows with these group ids and member ranks.
+
+        Parameters
+        ----------
+        group, rank : ndarray of int, same shape
+            Group id and member rank (among all members of the group) of every row.
+
+        Returns
+        -------
+        ndarray of int64
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> s = EpochState(np.array([1]), np.array([1]), np.array([0]), np.array([2]))
+        >>> s.draw(np.array([0, 0]), np.array([1, 0])).tolist()
+        [1, 2]
+        """
+        g = np.asarray(group, dtype=np.int64)
+        extra = ((np.asarray(rank, dtype=np.int64) - self.start[g]) % self.size[g]) < self.rem[g]
+        return self.base[g] + extra.astype(np.int64)
 
 
 def bernoulli_draw(group: np.ndarray, total: np.ndarray, seed: int, epoch: int,

@@ -265,6 +265,13 @@ class LabelPass:
         What an entry of ``vectors`` counts.
     details : dict
         Engine, workers, seconds, and ``worker_peak_rss`` (bytes, per worker process).
+    partitions : tuple of Partition
+        The partitions, in row order (empty when built by :func:`reduce_partials` alone).
+    partition_groups, partition_sizes : tuple of ndarray
+        Per partition: the signature (group) id of each of its distinct label vectors, in
+        the order :func:`update_partition` lists them (first occurrence in the partition),
+        and how many of its rows hold each. What :meth:`member_offsets` and the
+        partitioned manifest (:func:`curate.engine.write_manifest`) are built from.
 
     Examples
     --------
@@ -284,11 +291,97 @@ class LabelPass:
     n_partitions: int
     count: str
     details: dict[str, Any] = field(default_factory=dict)
+    partitions: tuple[Partition, ...] = ()
+    partition_groups: tuple[np.ndarray, ...] = ()
+    partition_sizes: tuple[np.ndarray, ...] = ()
 
     @property
     def n_signatures(self) -> int:
         """Number of distinct label vectors."""
         return len(self.sizes)
+
+    def member_offsets(self) -> list[np.ndarray]:
+        """Per partition, members of each of its groups in all earlier partitions.
+
+        A row's member rank (its position among all rows of its signature, in row order)
+        is this offset plus its rank inside its own partition: prefix sums of the
+        per-partition counts, no per-row array.
+
+        Returns
+        -------
+        list of ndarray of int64
+            Aligned with :attr:`partition_groups`.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import pyarrow as pa, pyarrow.parquet as pq
+        >>> p = os.path.join(tempfile.mkdtemp(), "l.parquet")
+        >>> pq.write_table(pa.table({"y": ["a", "b", "a", "a", "b"]}), p)
+        >>> from curate.engine import label_pass
+        >>> lp = label_pass(p, column="y", engine="local", rows_per_partition=2)
+        >>> [g.tolist() for g in lp.partition_groups], [o.tolist() for o in lp.member_offsets()]
+        ([[0, 1], [0], [1]], [[0, 0], [1], [1]])
+        """
+        if len(self.partition_groups) != self.n_partitions:
+            raise CurateValueError(
+                "this LabelPass holds no per-partition counts (it was built by "
+                "reduce_partials alone); run curate.engine.label_pass to get them"
+            )
+        running = np.zeros(self.n_signatures, dtype=np.int64)
+        out = []
+        for ids, sizes in zip(self.partition_groups, self.partition_sizes, strict=True):
+            out.append(running[ids].copy())
+            running[ids] += sizes
+        return out
+
+
+class _Reducer:
+    """Merge per-partition partials as they arrive: keys interned once, counts kept per
+    partition as small int arrays (the driver holds distinct keys, never rows)."""
+
+    def __init__(self, n_partitions: int) -> None:
+        self.ids: dict[str, int] = {}
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = \
+            [None] * n_partitions
+        self.rss: dict[int, int] = {}
+
+    def add(self, index: int, frame: pd.DataFrame) -> None:
+        """Take the partial of partition ``index`` (rows in :func:`update_partition` order)."""
+        if self.parts[index] is not None:
+            raise CurateValueError(  # pragma: no cover - an engine delivering a task twice
+                f"partition {index} was reported twice; a task ran twice")
+        intern = self.ids.setdefault
+        ids = np.fromiter((intern(k, len(self.ids)) for k in frame["key"]), dtype=np.int64,
+                          count=len(frame))
+        self.parts[index] = (ids, frame["size"].to_numpy(dtype=np.int64),
+                             frame["first_row"].to_numpy(dtype=np.int64))
+        for pid, peak in frame.groupby("pid")["rss"].max().items():
+            self.rss[int(pid)] = max(self.rss.get(int(pid), 0), int(peak))
+
+    def result(self, parts: list[Partition], count: str) -> LabelPass:
+        """The :class:`LabelPass`, with per-partition group ids in its final group order."""
+        missing = [i for i, p in enumerate(self.parts) if p is None]
+        if missing:
+            raise CurateValueError(  # pragma: no cover - a lost task
+                f"partitions {missing[:5]} returned nothing; a task was lost")
+        done = [p for p in self.parts if p is not None]
+        n_keys = len(self.ids)
+        size = np.zeros(n_keys, dtype=np.int64)
+        first = np.full(n_keys, np.iinfo(np.int64).max, dtype=np.int64)
+        for ids, sizes, firsts in done:
+            np.add.at(size, ids, sizes)
+            np.minimum.at(first, ids, firsts)
+        totals = pd.DataFrame({"key": pd.Series(list(self.ids), dtype=object), "size": size,
+                               "first_row": first})
+        lp = reduce_partials(totals, n_rows=sum(p.n_rows for p in parts),
+                             n_partitions=len(parts), count=count)
+        relabel = np.empty(n_keys, dtype=np.int64)
+        relabel[np.argsort(first, kind="stable")] = np.arange(n_keys, dtype=np.int64)
+        return LabelPass(lp.classes, lp.counts, lp.vectors, lp.sizes, lp.first_row, lp.n_rows,
+                         lp.n_partitions, count, {}, tuple(parts),
+                         tuple(relabel[ids] for ids, _, _ in done),
+                         tuple(sizes for _, sizes, _ in done))
 
 
 def reduce_partials(totals: pd.DataFrame, *, n_rows: int, n_partitions: int,

@@ -6,14 +6,17 @@ import logging
 import os
 import time
 import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from curate._validation import Interval, Options, validate_params
-from curate.engine._labels import LabelPass, partitions, reduce_partials, update_partition
+from curate.engine._labels import LabelPass, Partition, _Reducer, partitions, update_partition
+from curate.exceptions import CurateValueError
 
-__all__ = ["label_pass"]
+__all__ = ["import_ray", "label_pass", "run_partitions"]
 
 
 @validate_params({
@@ -74,72 +77,110 @@ def label_pass(
     """
     started = time.perf_counter()
     parts = partitions(path, rows_per_partition=rows_per_partition)
-    if engine == "local":
-        partials = pd.concat([update_partition(p, column, count) for p in parts],
-                             ignore_index=True)
-        totals, rss = partials, _peak_rss(partials)
-    else:
-        totals, rss = _ray_pass(parts, column, count, num_workers)
-    result = reduce_partials(totals, n_rows=sum(p.n_rows for p in parts),
-                             n_partitions=len(parts), count=count)
-    result.details.update(engine=engine, num_workers=num_workers,
-                          seconds=time.perf_counter() - started, worker_peak_rss=rss)
+    reducer = _Reducer(len(parts))
+    for index, frame in run_partitions(_LabelTask(column, count), parts, engine=engine,
+                                       num_workers=num_workers):
+        reducer.add(index, frame)
+    result = reducer.result(parts, count)
+    result.details.update(engine=engine, num_workers=num_workers, column=column,
+                          seconds=time.perf_counter() - started, worker_peak_rss=reducer.rss)
     return result
 
 
-#: combine the streamed partials once this many (key, size, first_row) rows are pending
-_MERGE_EVERY = 1_000_000
-
-
-def _combine(partials: pd.DataFrame) -> pd.DataFrame:
-    """Sum sizes and take the first row per signature key (associative: any order)."""
-    out = partials.groupby("key", sort=False).agg(size=("size", "sum"),
-                                                  first_row=("first_row", "min"))
-    return out.reset_index()
-
-
-def _peak_rss(partials: pd.DataFrame) -> dict[int, int]:
-    return {int(k): int(v) for k, v in partials.groupby("pid")["rss"].max().items()}
-
-
-class _MapPartitions:
-    """Ray Data map: one batch of partition descriptors -> their signature partials."""
+class _LabelTask:
+    """One partition -> its signature partial (picklable: shipped to Ray workers)."""
 
     def __init__(self, column: str, count: str) -> None:
         self.column, self.count = column, count
 
-    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
-        from curate.engine._labels import Partition
-
-        frames = [
-            update_partition(Partition(str(r.path), int(r.row_group), int(r.start),
-                                       int(r.stop), int(r.offset)), self.column, self.count)
-            for r in batch.itertuples(index=False)
-        ]
-        return pd.concat(frames, ignore_index=True)
+    def __call__(self, index: int, part: Partition) -> pd.DataFrame:
+        return update_partition(part, self.column, self.count)
 
 
-def _ray_pass(parts: list[Any], column: str, count: str,
-              num_workers: int) -> tuple[pd.DataFrame, dict[int, int]]:
+def run_partitions(task: Callable[[int, Partition], pd.DataFrame], parts: list[Partition], *,
+                   engine: str = "local",
+                   num_workers: int = 2) -> Iterator[tuple[int, pd.DataFrame]]:
+    """Run ``task(index, partition)`` on every partition; yield ``(index, frame)`` as each
+    finishes.
+
+    ``engine="local"`` runs in this process, in order; ``"ray"`` runs one Ray Data task per
+    partition (at most ``num_workers`` at a time) and yields in completion order, each
+    partition's frame whole. ``task`` must be picklable (a module-level function or an
+    instance of a module-level class).
+
+    Parameters
+    ----------
+    task : callable
+        ``(int, Partition) -> pandas.DataFrame``.
+    parts : list of Partition
+        The partitions.
+    engine : {"ray", "local"}, default="local"
+        Where to run.
+    num_workers : int, default=2
+        Concurrent Ray tasks (and CPUs of a local Ray cluster started here).
+
+    Yields
+    ------
+    tuple of (int, pandas.DataFrame)
+
+    Examples
+    --------
+    >>> parts = [Partition("a.parquet", 0, 0, 3, 0), Partition("a.parquet", 0, 3, 5, 3)]
+    >>> rows = lambda i, p: pd.DataFrame({"n": [p.n_rows]})
+    >>> [(i, int(f["n"][0])) for i, f in run_partitions(rows, parts)]
+    [(0, 3), (1, 2)]
+    """
+    if engine == "local":
+        for index, part in enumerate(parts):
+            yield index, task(index, part)
+        return
+    if engine != "ray":
+        raise CurateValueError(f"engine must be 'ray' or 'local'; got {engine!r}")
     with warnings.catch_warnings():
         # Ray's own modules warn about their internal settings (use_push_based_shuffle, ...):
-        # nothing a caller of label_pass can act on
+        # nothing a caller can act on
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"ray(\.|$)")
         warnings.filterwarnings("ignore", category=DeprecationWarning,
                                 message=".*use_push_based_shuffle.*")
-        return _ray_pass_inner(parts, column, count, num_workers)
+        yield from _ray_run(task, parts, num_workers)
 
 
-def _ray_pass_inner(parts: list[Any], column: str, count: str,
-                    num_workers: int) -> tuple[pd.DataFrame, dict[int, int]]:
+def import_ray(what: str) -> Any:
+    """``ray`` with ``ray.data``, or a ModuleNotFoundError that says how to install it."""
     try:
         import ray
         import ray.data
     except ImportError as exc:
         raise ModuleNotFoundError(
-            "label_pass(engine='ray') needs ray[data]. Install it with: "
-            "pip install 'curate[engine]' (or pass engine='local')"
+            f"{what} needs ray[data]. Install it with: pip install 'curate[engine]' "
+            "(or pass engine='local')"
         ) from exc
+    return ray
+
+
+class _MapPartitions:
+    """Ray Data map: one batch of partition descriptors -> their task frames, tagged with the
+    partition index, the row's position in the frame and the frame's length (a frame may
+    come back split over several blocks)."""
+
+    def __init__(self, task: Callable[[int, Partition], pd.DataFrame]) -> None:
+        self.task = task
+
+    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
+        frames = []
+        for r in batch.itertuples(index=False):
+            frame = self.task(int(r.index), Partition(str(r.path), int(r.row_group), int(r.start),
+                                        int(r.stop), int(r.offset)))
+            n = len(frame)
+            frames.append(frame.assign(_part=np.full(n, int(r.index), dtype=np.int64),
+                                       _pos=np.arange(n, dtype=np.int64),
+                                       _len=np.full(n, n, dtype=np.int64)))
+        return pd.concat(frames, ignore_index=True)
+
+
+def _ray_run(task: Callable[[int, Partition], pd.DataFrame], parts: list[Partition],
+             num_workers: int) -> Iterator[tuple[int, pd.DataFrame]]:
+    ray = import_ray("engine='ray'")
     owned = not ray.is_initialized()
     if owned:
         ray.init(num_cpus=num_workers, include_dashboard=False, log_to_driver=False,
@@ -148,25 +189,23 @@ def _ray_pass_inner(parts: list[Any], column: str, count: str,
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = False
         ctx.print_on_execution_start = False
-        items = [{"path": p.path, "row_group": p.row_group, "start": p.start, "stop": p.stop,
-                  "offset": p.offset} for p in parts]
-        partials = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
-            _MapPartitions(column, count), batch_size=1, batch_format="pandas",
+        items = [{"index": i, "path": p.path, "row_group": p.row_group, "start": p.start,
+                  "stop": p.stop, "offset": p.offset} for i, p in enumerate(parts)]
+        frames = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
+            _MapPartitions(task), batch_size=1, batch_format="pandas",
             compute=ray.data.TaskPoolStrategy(size=num_workers))
-        # the reduce runs here, as the partials stream in: its size is the number of distinct
-        # signatures, which the balancer needs in one process anyway
-        merged: list[pd.DataFrame] = []
-        rss: dict[int, int] = {}
-        pending = 0
-        for raw in partials.iter_batches(batch_format="pandas", batch_size=None):
+        pending: dict[int, list[pd.DataFrame]] = {}
+        for raw in frames.iter_batches(batch_format="pandas", batch_size=None):
             batch = pd.DataFrame(raw)
-            merged.append(batch[["key", "size", "first_row"]])
-            for pid, peak in _peak_rss(batch).items():
-                rss[pid] = max(rss.get(pid, 0), peak)
-            pending += len(batch)
-            if pending > _MERGE_EVERY:
-                merged, pending = [_combine(pd.concat(merged, ignore_index=True))], 0
-        return pd.concat(merged, ignore_index=True), rss
+            for index, piece in batch.groupby("_part", sort=False):
+                got = pending.setdefault(int(index), [])
+                got.append(piece)
+                if sum(len(g) for g in got) == int(piece["_len"].iloc[0]):
+                    whole = pd.concat(pending.pop(int(index))).sort_values("_pos")
+                    yield int(index), whole.drop(columns=["_part", "_pos", "_len"]) \
+                        .reset_index(drop=True)
+        if pending:  # pragma: no cover - a partition that came back in part
+            raise CurateValueError(f"partitions {sorted(pending)[:5]} came back incomplete")
     finally:
         if owned:
             ray.shutdown()

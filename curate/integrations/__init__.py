@@ -8,6 +8,11 @@
 * :mod:`curate.integrations.lightning`: a callback that keeps a
   :class:`~curate.BalancedSampler` on its planned epochs under Lightning, and refuses a DDP
   run that would shard it a second time. Needs ``lightning``.
+* :mod:`curate.integrations.ultralytics`: train Ultralytics YOLO detect, segment and classify
+  models on a :class:`~curate.BalancedSampler`
+  (:func:`~curate.integrations.ultralytics.train`,
+  :func:`~curate.integrations.ultralytics.balanced_trainer`). Needs ``ultralytics`` (and
+  torchvision; ``make test-integrations`` builds such an environment).
 
 ``import curate.integrations`` imports neither framework.
 
@@ -15,7 +20,7 @@ Examples
 --------
 >>> import curate.integrations
 >>> curate.integrations.__all__
-['lightning', 'transformers']
+['lightning', 'transformers', 'ultralytics']
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["lightning", "transformers"]
+__all__ = ["lightning", "transformers", "ultralytics"]
 
 
 def __getattr__(name: str) -> Any:

@@ -197,6 +197,42 @@ class LabelTable:
             f"n_labels={int(self._matrix.sum())}, level={self.level!r}{bg})"
         )
 
+    @classmethod
+    def _from_canonical(
+        cls,
+        matrix: sp.csr_matrix,
+        classes: Sequence[str],
+        *,
+        sample_ids: Any = None,
+        background: str | None = None,
+        level: str = "instance",
+    ) -> LabelTable:
+        """A table from a CSR matrix already in canonical form (no copy, no rescan).
+
+        The caller guarantees int64 data > 0, sorted indices without duplicates and one
+        column per class (the vectorised readers build it so); everything else is checked
+        as in ``__init__``. Skips the matrix copy and the O(nnz) passes of
+        ``_check_matrix``, which dominate big parquet reads.
+        """
+        if not (sp.isspmatrix_csr(matrix) and matrix.data.dtype == np.int64
+                and matrix.has_canonical_format and matrix.shape[1] == len(classes)):
+            raise CurateValueError("internal: _from_canonical needs a canonical int64 CSR "
+                                   "matrix with one column per class")
+        out = object.__new__(cls)
+        out._level = Level.from_str(level, "level", "LabelTable")
+        out._classes = tuple(str(c) for c in classes)
+        if len(set(out._classes)) != len(out._classes):
+            dup = pd.Series(out._classes)[pd.Series(out._classes).duplicated()].iloc[0]
+            raise data_error("classes", dup, f"has duplicate name {dup!r}",
+                             "class names must be unique")
+        out._matrix = _readonly(matrix)
+        out._sample_ids = cls._check_ids(sample_ids, matrix.shape[0])
+        if background is not None:
+            check_param("background", str(background), [Options(set(out._classes))],
+                        "LabelTable")
+        out._background = None if background is None else str(background)
+        return out
+
     def _with(self, matrix: sp.csr_matrix, sample_ids: np.ndarray) -> LabelTable:
         out = object.__new__(LabelTable)
         out._level, out._classes, out._background = self._level, self._classes, self._background
@@ -284,6 +320,49 @@ class LabelTable:
     from_tags = classmethod(_constructors.from_tags)
     from_token_ids = classmethod(_constructors.from_token_ids)
     from_frame = classmethod(_constructors.from_frame)
+
+    @classmethod
+    def from_hf(cls, dataset: Any, column: str = "labels", *, split: str | None = None,
+                level: str = "auto", id2label: Any = None,
+                ignore_index: int = -100) -> LabelTable:
+        """A label column of a Hugging Face dataset as a table (``table_from_hf``).
+
+        Same parameters and result as
+        :func:`curate.integrations.transformers.table_from_hf`, imported on first call.
+
+        Parameters
+        ----------
+        dataset : datasets.Dataset, datasets.DatasetDict or datasets.IterableDataset
+            The dataset; row ``i`` becomes sample ``i``.
+        column : str, default="labels"
+            The label column (``ClassLabel``, ``Sequence(ClassLabel)``, ids, strings).
+        split : str, default=None
+            Split of a ``DatasetDict``; ``None`` takes ``"train"`` or the only split.
+        level : {"auto", "sample", "instance", "token", "entity"}, default="auto"
+            What an entry counts.
+        id2label : dict of {int: str} or sequence of str, default=None
+            Names of integer ids (``model.config.id2label``).
+        ignore_index : int, default=-100
+            Integer id never counted.
+
+        Returns
+        -------
+        LabelTable
+
+        Examples
+        --------
+        >>> import datasets
+        >>> from curate import LabelTable
+        >>> ds = datasets.Dataset.from_dict(
+        ...     {"label": [0, 1, 1]},
+        ...     features=datasets.Features({"label": datasets.ClassLabel(names=["neg", "pos"])}))
+        >>> LabelTable.from_hf(ds, "label").counts.to_dict()
+        {'neg': 1, 'pos': 2}
+        """
+        from curate.integrations.transformers import table_from_hf
+
+        return table_from_hf(dataset, column, split=split, level=level, id2label=id2label,
+                             ignore_index=ignore_index)
 
     def _check_background_occurs(self) -> None:
         bi = self.background_index

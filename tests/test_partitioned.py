@@ -1,0 +1,247 @@
+"""Plan on signature totals, per-partition draws and the partitioned manifest equal the
+single-machine path byte for byte (oracle: ``InterClassBalancer().fit(table)`` and
+``BalancePlan.draw``), on every shared set, on hypothesis tables and on a 2-worker Ray cluster."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import dataset_path
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import curate
+from curate.balance import InterClassBalancer
+from curate.balance._draw import member_rank
+from curate.engine import GroupPlan, Manifest, fit_plan, label_pass, write_manifest
+from curate.io import read_table
+
+SHARED = [
+    ("coco_val2017_detection", "labels"), ("conll2003_ner", "tags"),
+    ("mulan_emotions", "labels"), ("mulan_yeast", "labels"), ("ohsumed_text", "label"),
+    ("places_lt", "label"), ("reuters_r52", "label"), ("trec_text", "label"),
+    ("voc_detection", "labels"), ("wnut17_ner", "tags"),
+]
+
+
+def _check_manifest_equals_plan(manifest, plan, epochs):
+    """Every partition's draw, concatenated in row order, is ``plan.draw(e)``; ranks and groups
+    in the part files are the single-machine ones."""
+    parts = [manifest.read_part(i) for i in range(manifest.n_partitions)]
+    rows = np.concatenate([p["row"].to_numpy() for p in parts])
+    np.testing.assert_array_equal(rows, np.arange(plan.n_samples))
+    np.testing.assert_array_equal(np.concatenate([p["group"].to_numpy() for p in parts]),
+                                  plan.group)
+    np.testing.assert_array_equal(np.concatenate([p["rank"].to_numpy() for p in parts]),
+                                  member_rank(plan.group, len(plan.group_total)))
+    for e in epochs:
+        state = manifest.plan.epoch_state(e)
+        got = np.concatenate([manifest.draw_partition(i, e, state)["multiplicity"].to_numpy()
+                              for i in range(manifest.n_partitions)])
+        assert got.tobytes() == plan.draw(e).tobytes(), f"epoch {e}"
+
+
+@pytest.mark.datasets
+@pytest.mark.parametrize(("name", "column"), SHARED)
+def test_partitioned_plan_equals_single_machine_on_shared_sets(tmp_path, name, column):
+    path = dataset_path(name)
+    table = read_table(path, column=column)
+    plan = InterClassBalancer().fit(table)
+    lp = label_pass(path, column=column, engine="local", rows_per_partition=997)
+    gp = fit_plan(lp, background=table.background)
+    assert gp.group_total.tobytes() == plan.group_total.tobytes()
+    np.testing.assert_array_equal(gp.sizes, plan.group_sizes)
+    assert gp.balanced_classes == plan.balanced_classes
+    for e in range(3):
+        assert gp.class_totals(e).equals(plan.class_totals(plan.draw(e)))
+    manifest = write_manifest(tmp_path / "m", lp, gp, engine="local")
+    assert manifest.n_partitions == -(-table.n_samples // 997)
+    _check_manifest_equals_plan(manifest, plan, range(4))
+
+
+@pytest.mark.datasets
+@pytest.mark.parametrize(("name", "column", "options"), [
+    ("voc_detection", "labels", {"count": "samples", "coverage_epochs": 3, "seed": 5}),
+    ("mulan_emotions", "labels", {"permanent": True}),
+    ("reuters_r52", "label", {"target_size": 0.8, "max_repeats": 3}),
+])
+def test_options_carry_over(tmp_path, name, column, options):
+    path = dataset_path(name)
+    table = read_table(path, column=column)
+    balancer = InterClassBalancer(**options)
+    plan = balancer.fit(table)
+    lp = label_pass(path, column=column, engine="local", rows_per_partition=1500,
+                    count=options.get("count", "instances"))
+    gp = fit_plan(lp, balancer, background=table.background)
+    assert gp.group_total.tobytes() == plan.group_total.tobytes()
+    manifest = write_manifest(tmp_path / "m", lp, gp, engine="local")
+    _check_manifest_equals_plan(manifest, plan, range(4))
+
+
+_labels = st.lists(st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), max_size=3),
+                   min_size=1, max_size=120)
+
+
+@settings(max_examples=30, deadline=None)
+@given(labels=_labels, group_size=st.integers(1, 50), part_rows=st.integers(1, 40),
+       window=st.integers(1, 4), seed=st.integers(0, 2**16), count=st.sampled_from(
+           ["instances", "samples"]))
+def test_random_tables_and_partitions(labels, group_size, part_rows, window, seed, count):
+    if not any(labels):
+        return  # nothing to balance: both paths refuse it (tested below)
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "l.parquet"
+        pq.write_table(pa.table({"y": pa.array(labels, pa.list_(pa.string()))}), path,
+                       row_group_size=group_size)
+        table = read_table(path, column="y")
+        balancer = InterClassBalancer(coverage_epochs=window, seed=seed, count=count)
+        plan = balancer.fit(table)
+        lp = label_pass(path, column="y", engine="local", rows_per_partition=part_rows,
+                        count=count)
+        gp = fit_plan(lp, balancer)
+        assert gp.group_total.tobytes() == plan.group_total.tobytes()
+        manifest = write_manifest(Path(d) / "m", lp, gp, engine="local")
+        _check_manifest_equals_plan(manifest, plan, range(2 * window + 1))
+
+
+def test_empty_labels_refused_like_the_table_path(tmp_path):
+    pq.write_table(pa.table({"y": pa.array([[], []], pa.list_(pa.string()))}), tmp_path / "l.p")
+    lp = label_pass(tmp_path / "l.p", column="y", engine="local")
+    with pytest.raises(ValueError, match="no non-background class with labels"):
+        fit_plan(lp)
+
+
+@pytest.fixture()
+def small(tmp_path):
+    rng = np.random.default_rng(3)
+    labels = [["a"] if u < 0.6 else (["a", "b"] if u < 0.8 else (["a", "a"] if u < 0.9 else ["c"]))
+              for u in rng.random(300)]
+    keys = [f"k{i:04d}" for i in range(300)]
+    path = tmp_path / "l.parquet"
+    pq.write_table(pa.table({"key": keys, "y": labels, "x": np.arange(300)}), path,
+                   row_group_size=64)
+    lp = label_pass(path, column="y", engine="local", rows_per_partition=50)
+    return path, lp, fit_plan(lp), curate.InterClassBalancer().fit(read_table(path, column="y"))
+
+
+def test_keys_balance_partition_and_reload(tmp_path, small):
+    _, lp, gp, plan = small
+    m = write_manifest(tmp_path / "m", lp, gp, key="key", engine="local")
+    part = m.draw_partition(3, epoch=1)
+    assert part.columns.tolist() == ["key", "row", "multiplicity"]
+    assert part["key"].tolist() == [f"k{r:04d}" for r in part["row"]]
+    balanced = m.balance_partition(3, 1, columns=["x"])
+    expected = np.repeat(part["row"].to_numpy(), part["multiplicity"].to_numpy())
+    assert balanced.column("x").to_numpy().tolist() == expected.tolist()
+    back = Manifest.load(tmp_path / "m")
+    assert back.plan.digest == gp.digest and back.files == m.files
+    _check_manifest_equals_plan(back, plan, range(3))
+
+
+def test_damaged_files_are_refused(tmp_path, small):
+    _, lp, gp, _ = small
+    m = write_manifest(tmp_path / "m", lp, gp, engine="local")
+    part = tmp_path / "m" / m.files[1]
+    data = pq.read_table(part).to_pandas()
+    data.loc[0, "rank"] += 1
+    pq.write_table(pa.Table.from_pandas(data, preserve_index=False), part)
+    m.read_part(0)
+    with pytest.raises(ValueError, match=r"damaged or was edited: the part file"):
+        m.read_part(1)
+    meta_path = tmp_path / "m" / "manifest.json"
+    meta = json.loads(meta_path.read_text())
+    meta["plan"]["seed"] = 1
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="its body does not match its checksum"):
+        Manifest.load(tmp_path / "m")
+
+
+def test_groups_file_checked_and_new_plan_keeps_old_files(tmp_path, small):
+    _, lp, gp, _ = small
+    m1 = write_manifest(tmp_path / "m", lp, gp, engine="local")
+    other = fit_plan(lp, InterClassBalancer(seed=9))
+    m2 = write_manifest(tmp_path / "m", lp, other, engine="local")
+    assert set(m1.files).isdisjoint(m2.files)
+    assert all((tmp_path / "m" / f).is_file() for f in m1.files)  # never overwritten
+    groups = next((tmp_path / "m").glob(f"groups-{other.digest[:16]}.parquet"))
+    groups.write_bytes(groups.read_bytes()[:-1] + b"\0")
+    with pytest.raises(ValueError, match="the group file is missing or does not match"):
+        Manifest.load(tmp_path / "m")
+
+
+def test_mismatches_are_refused(tmp_path, small):
+    path, lp, gp, _ = small
+    other = label_pass(path, column="y", engine="local", rows_per_partition=50,
+                       count="samples")
+    with pytest.raises(ValueError, match=r"signatures count 'samples' but .* count='instances'"):
+        fit_plan(other, InterClassBalancer())
+    with pytest.raises(ValueError, match="plan was not fitted on this label pass"):
+        write_manifest(tmp_path / "m", other, gp, engine="local")
+    with pytest.raises(TypeError, match=r"label_pass must be a curate\.engine\.LabelPass"):
+        fit_plan(gp)
+    with pytest.raises(TypeError, match="balancer must be an InterClassBalancer"):
+        fit_plan(lp, object())
+    with pytest.raises(ValueError, match="group ids must lie in"):
+        gp.draw_rows(0, [gp.n_groups], [0])
+    m = write_manifest(tmp_path / "m", lp, gp, engine="local")
+    with pytest.raises(ValueError, match="partition index 99 is out of range"):
+        m.read_part(99)
+    # the data changes between the label pass and the manifest: refused, not mis-ranked
+    pq.write_table(pa.table({"key": ["z"] * 300, "y": [["c"]] * 300, "x": np.arange(300)}),
+                   path, row_group_size=64)
+    with pytest.raises(ValueError, match="no longer holds the label vectors"):
+        write_manifest(tmp_path / "m2", lp, gp, engine="local")
+
+
+def test_group_plan_rejects_inconsistent_arrays():
+    import scipy.sparse as sp
+
+    with pytest.raises(ValueError, match="must describe the same 2 groups"):
+        GroupPlan(["a"], sp.csr_matrix([[1], [1]]), np.array([1, 1]), np.array([0]),
+                  np.array([1.0, 1.0]), "instances", 0, 2, ["a"])
+
+
+# ------------------------------------------------------------------------------------ Ray
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray cluster with 2 worker CPUs."""
+    ray = pytest.importorskip("ray")
+    pytest.importorskip("ray.data")
+    import logging
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             logging_level=logging.ERROR)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.mark.slow
+@pytest.mark.datasets
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize(("name", "column"), [("voc_detection", "labels"),
+                                              ("reuters_r52", "label")])
+def test_ray_balance_with_two_workers_equals_single_machine(tmp_path, local_ray, name, column):
+    import curate.ray
+
+    path = dataset_path(name)
+    table = read_table(path, column=column)
+    plan = InterClassBalancer().fit(table)
+    lp = label_pass(path, column=column, engine="ray", num_workers=2, rows_per_partition=2500)
+    gp = fit_plan(lp, background=table.background)
+    assert gp.group_total.tobytes() == plan.group_total.tobytes()
+    manifest = write_manifest(tmp_path / "m", lp, gp, engine="ray", num_workers=2)
+    assert manifest.n_partitions >= 2
+    ds = curate.ray.read(manifest, columns=[column])
+    for e in range(3):
+        rows = np.concatenate([b["row"] for b in curate.ray.balance(ds, manifest, e)
+                               .iter_batches(batch_format="numpy", batch_size=None)])
+        multiplicity = np.bincount(rows, minlength=table.n_samples)
+        assert multiplicity.tobytes() == plan.draw(e).tobytes(), f"epoch {e}"
+    with pytest.raises(ValueError, match="ds has no column 'group'"):
+        curate.ray.balance(ds.drop_columns(["group"]), manifest, 0)
