@@ -70,6 +70,40 @@ def _distributed(num_replicas: int) -> bool:
             and dist.get_world_size() == num_replicas and num_replicas > 1)
 
 
+#: indices turned into Python ints at a time while iterating (a list of the whole shard
+#: costs ~36 bytes an index: 3.6 GB for 10^8)
+_CHUNK = 1 << 16
+
+
+class _Cursor:
+    """Where an iteration is: start of the current chunk, its length and its list iterator."""
+
+    __slots__ = ("it", "lo", "n")
+
+    def __init__(self, start: int) -> None:
+        self.lo, self.n, self.it = start, 0, iter(())
+
+    def position(self) -> int:
+        """Indices yielded so far (in this epoch, counting a resumed prefix)."""
+        return self.lo + self.n - operator.length_hint(self.it)
+
+
+def _iterate(parts: list[np.ndarray], start: int, cursor: _Cursor) -> Iterator[int]:
+    """Yield ``parts`` (concatenated) from ``start`` as Python ints, ``_CHUNK`` at a time.
+
+    Each chunk is a plain list iterator (the fastest thing a DataLoader can pull from);
+    ``cursor`` tracks it, so ``state_dict`` knows how far the iteration got.
+    """
+    offset = 0
+    for part in parts:
+        lo = max(start - offset, 0)
+        for i in range(lo, len(part), _CHUNK):
+            chunk = part[i:i + _CHUNK].tolist()
+            cursor.lo, cursor.n, cursor.it = offset + i, len(chunk), iter(chunk)
+            yield from cursor.it
+        offset += len(part)
+
+
 class _EpochShardSampler(Sampler[int]):
     """Shared DDP / resume machinery; subclasses define :meth:`_epoch_order`."""
 
@@ -83,7 +117,7 @@ class _EpochShardSampler(Sampler[int]):
         self._owner = owner
         self._cache: tuple[Any, np.ndarray] | None = None  # (epoch key, global order)
         self._resume_at = 0  # indices of the current epoch to skip on the next __iter__
-        self._live: tuple[int, int, Iterator[int]] | None = None  # (epoch, shard size, iterator)
+        self._live: tuple[int, int, _Cursor] | None = None  # (epoch, shard size, cursor)
 
     # ------------------------------------------------------------------ to override
     @property
@@ -103,7 +137,7 @@ class _EpochShardSampler(Sampler[int]):
     def _order(self, epoch: int) -> np.ndarray:
         key = self._cache_key(epoch)
         if self._cache is None or self._cache[0] != key:
-            order = np.ascontiguousarray(self._epoch_order(epoch), dtype=np.int64)
+            order = np.ascontiguousarray(self._epoch_order(epoch))
             order.flags.writeable = False
             self._cache = (key, order)
         return self._cache[1]
@@ -126,7 +160,7 @@ class _EpochShardSampler(Sampler[int]):
 
         Returns
         -------
-        ndarray of int64, shape (total_size,)
+        ndarray of int32 (int64 from 2^31 samples on), shape (total_size,)
 
         Examples
         --------
@@ -143,12 +177,16 @@ class _EpochShardSampler(Sampler[int]):
             return order[:total]
         return np.concatenate([order, np.resize(order, total - len(order))])
 
-    def _shard(self, epoch: int) -> np.ndarray:
+    def _shard(self, epoch: int) -> list[np.ndarray]:
+        """This rank's indices of ``epoch`` as views of the cached order (plus the wrapped
+        padding, at most ``num_replicas`` - 1 indices): no copy of the epoch."""
         order = self._order(epoch)
-        _, total = self._sizes(len(order))
-        if total <= len(order):
-            return order[self.rank : total : self.num_replicas]
-        return self.epoch_indices(epoch)[self.rank :: self.num_replicas]
+        per_rank, _ = self._sizes(len(order))
+        head = order[self.rank::self.num_replicas][:per_rank]
+        if len(head) == per_rank:
+            return [head]
+        pos = self.rank + self.num_replicas * np.arange(len(head), per_rank)
+        return [head, order[pos % len(order)]]
 
     # ------------------------------------------------------------------ Sampler API
     def set_epoch(self, epoch: int) -> None:
@@ -179,20 +217,18 @@ class _EpochShardSampler(Sampler[int]):
         return self._sizes(len(self._order(self.epoch)))[0]
 
     def __iter__(self) -> Iterator[int]:
-        shard = self._shard(self.epoch)
-        start = min(self._resume_at, len(shard))
+        parts = self._shard(self.epoch)
+        size = sum(len(p) for p in parts)
+        start = min(self._resume_at, size)
         self._resume_at = 0
-        # A plain list iterator: the fastest thing a DataLoader can pull from, and its
-        # length hint tells state_dict() how far it got.
-        it = iter(shard[start:].tolist())
-        self._live = (self.epoch, len(shard), it)
-        return it
+        cursor = _Cursor(start)
+        self._live = (self.epoch, size, cursor)
+        return _iterate(parts, start, cursor)
 
     def _yielded(self) -> int:
         if self._resume_at or self._live is None or self._live[0] != self.epoch:
             return self._resume_at
-        _, size, it = self._live
-        return size - operator.length_hint(it)
+        return self._live[2].position()
 
     def state_dict(self) -> dict[str, Any]:
         """Seed, epoch, replicas, rank and the number of indices this rank has yielded.
@@ -295,7 +331,10 @@ class BalancedSampler(_EpochShardSampler):
     times): class totals as planned, with different samples dropped or repeated from epoch to
     epoch, so every sample is seen within ``plan.coverage_epochs`` epochs. The order is
     shuffled with a numpy generator seeded by ``(seed, e)``; with the default seed it equals
-    ``plan.indices(e)``.
+    ``plan.indices(e)``. Memory per process: the epoch is one int32 array (int64 from 2^31
+    samples on), shuffled in place; a balancer (systematic) plan is drawn 2^20 samples at a
+    time, so no N-sized int64 array is made; iteration turns 65 536 indices at a time into
+    Python ints.
 
     .. warning::
         Call :meth:`set_epoch` before each epoch (``sampler.set_epoch(epoch)``), with the same
@@ -501,9 +540,9 @@ class BalancedSampler(_EpochShardSampler):
 
     def _epoch_order(self, epoch: int) -> np.ndarray:
         plan = self.plan
-        idx = np.repeat(np.arange(plan.n_samples, dtype=np.int64), plan.draw(epoch))
-        if self.shuffle:
-            idx = np.random.default_rng([self.seed, epoch, 2]).permutation(idx)
+        idx = _repeat_indices(_draw_blocks(plan, epoch), plan.n_samples)
+        if self.shuffle:  # in place: the order of Generator.permutation, without a copy
+            np.random.default_rng([self.seed, epoch, 2]).shuffle(idx)
         return idx
 
     def class_totals(self, epoch: int | None = None) -> pd.Series:
@@ -712,15 +751,21 @@ class WeightedSampler(_EpochShardSampler):
             with np.errstate(divide="ignore"):
                 keys = rng.standard_exponential(len(self.weights)) / self.weights
             top = np.argpartition(keys, m - 1)[:m] if m < len(keys) else np.arange(len(keys))
-            return top[np.argsort(keys[top], kind="stable")]
+            return top[np.argsort(keys[top], kind="stable")].astype(_index_dtype(len(keys)))
         if self._cdf is None:
             self._cdf = np.cumsum(self.weights)
         cdf = self._cdf
-        spacings = np.cumsum(rng.standard_exponential(m + 1))
-        u = spacings[:m] * (cdf[-1] / spacings[m])  # sorted uniforms on (0, total)
+        # every step in place (the values and the order are those of the out-of-place code)
+        spacings = rng.standard_exponential(m + 1)
+        np.cumsum(spacings, out=spacings)
+        spacings *= cdf[-1] / spacings[m]
+        u = spacings[:m]  # sorted uniforms on (0, total)
         idx = np.searchsorted(cdf, u, side="right")
+        del spacings, u
         np.minimum(idx, len(cdf) - 1, out=idx)
-        return rng.permutation(idx)
+        idx = idx.astype(_index_dtype(len(cdf)))
+        rng.shuffle(idx)  # in place: the order of rng.permutation(idx)
+        return idx
 
     def __repr__(self) -> str:
         return (
@@ -753,3 +798,49 @@ def _check_weights(weights: Any) -> np.ndarray:
         raise CurateValueError("weights are all zero; at least one weight must be positive")
     w.flags.writeable = False
     return w
+
+
+#: samples drawn and expanded per block (bounds the draw's temporaries to this size)
+_BLOCK = 1 << 20
+
+
+def _index_dtype(n: int) -> type[np.signedinteger[Any]]:
+    """int32 for indices below 2^31 (half the memory of int64), else int64."""
+    return np.int32 if n < 2**31 else np.int64
+
+
+def _draw_blocks(plan: BalancePlan, epoch: int) -> list[np.ndarray]:
+    """``plan.draw(epoch)`` as consecutive blocks of rows, each in the smallest dtype.
+
+    A systematic plan (the balancer's) draws ``_BLOCK`` rows at a time from the epoch's
+    per-group state (:meth:`curate.balance._draw.Systematic.draw_rows`: any subset of rows
+    gets exactly its entries of the whole draw), so no N-sized int64 array or temporary
+    exists: the blocks hold one byte per sample for up to 255 copies. Other roundings
+    draw the whole epoch at once.
+    """
+    if plan.rounding != "systematic":
+        return [plan.draw(epoch)]
+    systematic = plan._systematic
+    state = systematic.epoch_state(epoch)
+    rank = systematic._members[1]
+    blocks = []
+    for lo in range(0, plan.n_samples, _BLOCK):
+        x = state.draw(plan.group[lo:lo + _BLOCK], rank[lo:lo + _BLOCK])
+        blocks.append(x.astype(np.min_scalar_type(int(x.max()))) if len(x) else x)
+    return blocks
+
+
+def _repeat_indices(blocks: list[np.ndarray], n: int) -> np.ndarray:
+    """``np.repeat(arange(n), concatenate(blocks))`` in int32 where it fits, block by block
+    (no N-sized arange or concatenation)."""
+    total = sum(int(b.sum()) for b in blocks)
+    out = np.empty(total, dtype=_index_dtype(n))
+    pos = lo = 0
+    for block in blocks:
+        for i in range(0, len(block), _BLOCK):
+            x = block[i:i + _BLOCK]
+            part = np.repeat(np.arange(lo + i, lo + i + len(x), dtype=out.dtype), x)
+            out[pos:pos + len(part)] = part
+            pos += len(part)
+        lo += len(block)
+    return out

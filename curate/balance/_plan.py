@@ -233,7 +233,8 @@ class BalancePlan:
     def _systematic(self) -> _draw.Systematic:
         first = self._first_members()
         keys = _draw.group_keys(self.table.presence()[first], self._class_sizes())
-        keep = [self.table.classes.index(c) for c in self.balanced_classes]
+        pos = {c: i for i, c in enumerate(self.table.classes)}
+        keep = [pos[c] for c in self.balanced_classes]
         score = self._count_matrix()[first][:, keep].tocsr().astype(np.float64)
         return _draw.Systematic(self.group, self.group_total, keys,
                                 None if self.window is None else int(self.window), self.seed,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from curate._validation import StrEnum
@@ -93,6 +94,11 @@ def read_table(
             )
     fmt = TableFormat.from_str(format, "format", "read_table")
     wanted = [c for c in (column, id_column) if c is not None]
+    if fmt is TableFormat.PARQUET and delimiter is None:
+        frame, column = _read_parquet_encoded(p, column, id_column)
+        return LabelTable.from_frame(frame, column, id_column=id_column, classes=classes,
+                                     background=background, level=level, id2label=id2label,
+                                     ignore_index=ignore_index)
     frame = read_frame(p, fmt.value, wanted, encoding=encoding)
     column = pick_column(column, list(frame.column_names), p)
     if id_column is not None:
@@ -102,3 +108,34 @@ def read_table(
     return LabelTable.from_frame(frame, column, id_column=id_column, classes=classes,
                                  background=background, level=level, id2label=id2label,
                                  ignore_index=ignore_index)
+
+
+def _read_parquet_encoded(p: Path, column: str | None, id_column: str | None) -> tuple[Any, str]:
+    """The label (and id) column of a parquet file or folder, strings dictionary-encoded.
+
+    Reads only those columns; string labels (scalars or list values) come back as
+    dictionaries (parquet stores them so), which ``LabelTable.from_frame`` reads as int32
+    codes: no Python or Arrow string per label.
+    """
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    try:
+        schema = ds.dataset(p, format="parquet").schema
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise CurateValueError(f"{p.name} is not a readable parquet dataset ({exc})") from exc
+    column = pick_column(column, schema.names, p)
+    if id_column is not None:
+        pick_column(id_column, schema.names, p)
+    t = schema.field(column).type
+    path = column
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        path, t = f"{column}.list.{t.value_field.name}", t.value_type
+    fmt: Any = "parquet"
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        fmt = ds.ParquetFileFormat(read_options={"dictionary_columns": [path]})
+    wanted = list(dict.fromkeys(c for c in (column, id_column) if c is not None))
+    try:
+        return ds.dataset(p, format=fmt).to_table(columns=wanted), column
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise CurateValueError(f"{p.name} could not be read ({exc})") from exc

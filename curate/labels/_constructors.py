@@ -435,13 +435,13 @@ def from_frame(
     """
     owner = "LabelTable.from_frame"
     check_param("ignore_index", ignore_index, [Interval(int, None, None)], owner)
-    arr = _arrow.frame_column(frame, column, "column")
+    chunks = _arrow.frame_chunks(frame, column, "column")
     ids = None if id_column is None else _arrow.frame_column(frame, id_column, "id_column")
-    _check_not_empty(len(arr), f"frame[{column!r}]")
-    is_list = _arrow.is_list_type(arr.type)
+    _check_not_empty(len(chunks), f"frame[{column!r}]")
+    is_list = _arrow.is_list_type(chunks.type)
     lvl = None if level is None else Level.from_str(level, "level", owner)
     sample_ids = None if ids is None else ids.to_numpy(zero_copy_only=False)
-    if id2label is not None and _holds_strings(arr):
+    if id2label is not None and _holds_strings(chunks):
         if classes is not None:
             raise CurateValueError("pass id2label or classes, not both; id2label fixes the "
                                    "class order")
@@ -450,17 +450,21 @@ def from_frame(
         if lvl is Level.ENTITY:
             classes = None  # id2label names tags; entity columns are span types
     elif id2label is not None:
-        return _from_id_column(cls, arr, column, id2label=id2label, ignore_index=ignore_index,
-                               level=lvl, background=background, sample_ids=sample_ids)
-    found = detect_frame_tags(arr) if is_list and lvl in (None, Level.TOKEN, Level.ENTITY) \
-        else None
+        return _from_id_column(cls, _arrow.decode(chunks), column, id2label=id2label,
+                               ignore_index=ignore_index, level=lvl, background=background,
+                               sample_ids=sample_ids)
+    encoded = _arrow.encode_chunks(chunks)
+    found = None
+    if is_list and lvl in (None, Level.TOKEN, Level.ENTITY) and _holds_strings(chunks):
+        found = (_parse.detect_tags([encoded.vocabulary()]) if encoded.null_row is None
+                 else detect_frame_tags(chunks))
     if lvl in (Level.TOKEN, Level.ENTITY) or (lvl is None and found is not None):
         if not is_list:
             raise CurateValueError(
                 f"frame[{column!r}] holds scalars, but level={lvl.value!r} needs one tag "  # type: ignore[union-attr]
                 "sequence (list) per row; use level=None for single-label data"
             )
-        seqs = [[] if s is None else s for s in arr.to_pylist()]
+        seqs = [[] if s is None else s for s in _arrow.decode(chunks).to_pylist()]
         if found is not None:
             found = _parse.detect_tags(seqs) or found  # positions tell IOB1 from IOB2
         return from_tags(cls, seqs, level="token" if lvl is None else lvl.value,
@@ -470,31 +474,41 @@ def from_frame(
                          classes=classes, sample_ids=sample_ids)
     if lvl is None:
         lvl = Level.INSTANCE if is_list else Level.SAMPLE
-    table = _arrow.table_from_arrow(cls, arr, f"frame[{column!r}]", classes=classes,
+    # count each class once per sample (presence) when a list column is read at sample level
+    return _arrow.table_from_chunks(cls, encoded, f"frame[{column!r}]", classes=classes,
                                     sample_ids=sample_ids, background=background,
-                                    level=lvl.value, ignore_index=ignore_index)
-    if lvl is Level.SAMPLE and is_list:  # count each class once per sample (presence)
-        table = cls(table.presence(), table.classes, sample_ids=table.sample_ids,
-                    background=table.background, level="sample")
-    return table
+                                    level=lvl.value, ignore_index=ignore_index,
+                                    presence=lvl is Level.SAMPLE and is_list)
 
 
 def _holds_strings(arr: Any) -> bool:
     import pyarrow as pa
 
-    values, _ = _arrow.flat_values(arr)
-    return bool(pa.types.is_string(values.type) or pa.types.is_large_string(values.type))
+    t = arr.type.value_type if _arrow.is_list_type(arr.type) else arr.type
+    t = t.value_type if pa.types.is_dictionary(t) else t
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t))
 
 
 def detect_frame_tags(arr: Any) -> _parse.Detected | None:
-    """The tagging scheme of a pyarrow list column of strings, judged by its vocabulary."""
+    """The tagging scheme of a pyarrow list column of strings, judged by its vocabulary.
+
+    ``arr`` may be chunked and dictionary-encoded: the vocabulary is then read from the
+    dictionaries of the values that occur, never from one string per label.
+    """
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     if not _holds_strings(arr):
         return None
-    values, _ = _arrow.flat_values(arr)
-    vocab = [v for v in pc.unique(values).to_pylist() if v is not None]
-    return _parse.detect_tags([vocab])
+    chunks = arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+    vocab: dict[str, None] = {}  # first-appearance order, as pc.unique of the whole column
+    for chunk in chunks.chunks:
+        values, _ = _arrow.flat_values(chunk)
+        if pa.types.is_dictionary(values.type):
+            used = pc.unique(values.indices).drop_null()
+            values = values.dictionary.take(used)
+        vocab.update((v, None) for v in pc.unique(values).to_pylist() if v is not None)
+    return _parse.detect_tags([list(vocab)])
 
 
 def _from_id_column(cls: type[LabelTable], arr: Any, column: str, *, id2label: Any,
