@@ -65,9 +65,16 @@ def jsonable(value: Any, *, nonfinite: Literal["null", "str"] = "null") -> Any:
     ['-inf', None]
     """
     if isinstance(value, Mapping):
+        if _plain(value.keys(), keys=True) and _plain(value.values()):
+            return dict(value)  # a million class counts: no call per entry
         return {str(k): jsonable(v, nonfinite=nonfinite) for k, v in value.items()}
     if isinstance(value, pd.Series | np.ndarray):
+        arr = np.asarray(value)
+        if arr.dtype.kind in "biu" or (arr.dtype.kind == "f" and np.isfinite(arr).all()):
+            return arr.tolist()  # plain Python ints / bools / finite floats already
         return jsonable(value.tolist(), nonfinite=nonfinite)
+    if isinstance(value, list | tuple) and _plain(value):
+        return list(value)
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
         return [jsonable(v, nonfinite=nonfinite) for v in items]
@@ -90,6 +97,18 @@ def jsonable(value: Any, *, nonfinite: Literal["null", "str"] = "null") -> Any:
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     return str(value)
+
+
+_PLAIN = frozenset({str, int, bool})
+
+
+def _plain(items: Any, *, keys: bool = False) -> bool:
+    """Whether every item is already JSON as it is: ``str`` (keys), or ``str``, ``int``,
+    ``bool`` or a finite ``float`` (values; exact types, so numpy scalars and subclasses such
+    as enums take the general path)."""
+    if keys:
+        return all(type(k) is str for k in items)
+    return all(type(v) in _PLAIN or (type(v) is float and math.isfinite(v)) for v in items)
 
 
 def fmt_number(value: Any, unit: str = "") -> str:

@@ -260,7 +260,8 @@ def test_sifting_with_bound_flips_equals_the_full_lp(rows, background, minimize,
                 bal.fit(table)
             return
         sifted = bal.fit(table)
-    assert sifted.details["sifting_rounds"] >= 1
+    # an already balanced table needs no LP (objective 0 at the identity)
+    assert sifted.details["sifting_rounds"] >= 1 or sifted.details["solver"] == "identity"
     assert sifted.lower_bound == pytest.approx(full.lower_bound, rel=1e-7, abs=1e-9)
     # the objectives may differ by the fixed-point rounding of two equally good LP optima
     assert sifted.objective == pytest.approx(full.objective, rel=1e-6, abs=1e-6)
@@ -633,3 +634,23 @@ def test_time_limit_returns_the_last_sifting_round_never_the_identity(monkeypatc
     identity = plan.cv(np.ones(table.n_samples))
     assert plan.cv() < identity  # the first round already balances
     assert plan.lower_bound <= full.objective + 1e-9 <= plan.objective + 1e-9
+
+
+def test_an_already_balanced_table_is_optimal_without_an_lp(monkeypatch):
+    # every term of the objective is >= 0: the identity at 0 is optimal, no model is built
+    # (curate resample on a million one-sample classes must not build a 10^6-row LP)
+    table = curate.LabelTable.from_labels([[f"c{i}"] for i in range(3000)])
+
+    def no_model(problem):
+        raise AssertionError("the LP should not be built")
+
+    monkeypatch.setattr(_solvers, "build_model", no_model)
+    plan = InterClassBalancer().fit(table)
+    assert plan.status is PlanStatus.OPTIMAL and plan.gap == 0.0 and plan.objective == 0.0
+    assert plan.details["solver"] == "identity"
+    assert plan.draw(0).tolist() == [1] * 3000 and plan.draw(1).tolist() == [1] * 3000
+    # not balanced, or a size the identity misses: the LP runs
+    monkeypatch.undo()
+    skewed = curate.LabelTable.from_labels([["a"], ["a"], ["b"]])
+    assert InterClassBalancer().fit(skewed).details["solver"] == "lp"
+    assert InterClassBalancer(target_size=6000).fit(table).details["solver"] == "lp"

@@ -53,6 +53,11 @@ def _meta_checksum(meta: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
+def _by_class(classes: tuple[str, ...], counts: Any) -> dict[str, int]:
+    """``{class: int count}`` without iterating the Series (a million classes: 0.1 s)."""
+    return dict(zip(classes, np.asarray(counts, dtype=np.int64).tolist(), strict=True))
+
+
 def _metadata(plan: BalancePlan, ids: np.ndarray) -> dict[str, Any]:
     meta = jsonable({
         "format_version": FORMAT_VERSION,
@@ -64,8 +69,8 @@ def _metadata(plan: BalancePlan, ids: np.ndarray) -> dict[str, Any]:
         "status": plan.status.value, "message": plan.message, "objective": plan.objective,
         "lower_bound": plan.lower_bound, "gap": plan.gap, "solve_seconds": plan.solve_seconds,
         "options": plan.options, "details": plan.details,
-        "counts_before": {k: int(v) for k, v in plan.counts_before.items()},
-        "counts_after": {k: int(v) for k, v in plan.counts_after.items()},
+        "counts_before": _by_class(plan.table.classes, plan.counts_before),
+        "counts_after": _by_class(plan.table.classes, plan.counts_after),
         "epoch_size": plan.epoch_size, "n_duplicates": plan.n_duplicates,
         "n_removed": plan.n_removed,
     })

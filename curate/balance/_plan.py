@@ -233,9 +233,7 @@ class BalancePlan:
     def _systematic(self) -> _draw.Systematic:
         first = self._first_members()
         keys = _draw.group_keys(self.table.presence()[first], self._class_sizes())
-        pos = {c: i for i, c in enumerate(self.table.classes)}
-        keep = [pos[c] for c in self.balanced_classes]
-        score = self._count_matrix()[first][:, keep].tocsr().astype(np.float64)
+        score = self._count_matrix()[first][:, self._balanced_columns].tocsr().astype(np.float64)
         return _draw.Systematic(self.group, self.group_total, keys,
                                 None if self.window is None else int(self.window), self.seed,
                                 score)
@@ -367,6 +365,12 @@ class BalancePlan:
         before = self.counts_before
         return [c for c, v in before.items() if v > 0 and c != self.table.background]
 
+    @cached_property
+    def _balanced_columns(self) -> np.ndarray:
+        """Column positions of :attr:`balanced_classes` in the table."""
+        pos = {c: i for i, c in enumerate(self.table.classes)}
+        return np.array([pos[c] for c in self.balanced_classes], dtype=np.int64)
+
     def cv(self, multiplicity: Any = None) -> float:
         """Coefficient of variation (std / mean) of the balanced classes' totals.
 
@@ -388,7 +392,8 @@ class BalancePlan:
         (0.0, 0.5)
         """
         x = self.expected if multiplicity is None else np.asarray(multiplicity)
-        totals = self.class_totals(x)[self.balanced_classes].to_numpy(dtype=np.float64)
+        all_totals = np.asarray(self._count_matrix().T @ x, dtype=np.float64).ravel()
+        totals = all_totals[self._balanced_columns]
         mean = totals.mean() if totals.size else 0.0
         return float(totals.std() / mean) if mean > 0 else 0.0
 
