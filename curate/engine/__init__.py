@@ -9,6 +9,7 @@
 ``GroupPlan``          the resulting plan per group (no per-row array) and its draws
 ``write_manifest``     the plan as one part file per partition (row, group, member rank)
 ``Manifest``           a loaded, verified partitioned manifest: per-partition draws
+``ManifestSampler``    map-style DDP sampler: each rank draws and reads only its share
 ``partitions``         row-group partitions of a parquet dataset (footer metadata only)
 ``run_partitions``     run a task per partition, in-process or as Ray Data tasks
 ``update_partition``   the pure per-partition step of the label pass
@@ -16,11 +17,14 @@
 =====================  ===========================================================
 
 ``import curate.engine`` does not import Ray; ``engine="ray"`` does, and says how to install
-it (``pip install 'curate[engine]'``) when it is missing. ``curate.ray.balance`` turns a
+it (``pip install 'curate[engine]'``) when it is missing; nor torch, until
+``ManifestSampler`` is used. ``curate.ray.balance`` turns a
 manifest into a Ray Dataset whose rows are repeated or dropped per epoch.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from curate.engine._labels import (
     LabelPass,
@@ -38,6 +42,7 @@ __all__ = [
     "GroupPlan",
     "LabelPass",
     "Manifest",
+    "ManifestSampler",
     "Partition",
     "fit_plan",
     "label_pass",
@@ -49,3 +54,11 @@ __all__ = [
     "update_partition",
     "write_manifest",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ManifestSampler":  # imports torch: only when asked for
+        from curate.engine._sampler import ManifestSampler
+
+        return ManifestSampler
+    raise AttributeError(f"module 'curate.engine' has no attribute {name!r}")

@@ -4,6 +4,7 @@ Layout of the folder (``D`` = the first 16 hex digits of the plan's digest)::
 
     manifest.json          what follows, the source partitions, and a checksum over itself
     groups-D.parquet       the plan per group: size, first_row, total, label vector
+    counts-D.parquet       per partition and group in it: rows and member-rank offset
     part-D-00000.parquet   per row of partition 0: row (global index), group, rank [, key]
     part-D-00001.parquet   ...
 
@@ -209,6 +210,9 @@ def write_manifest(
         rss[int(row["pid"])] = max(rss.get(int(row["pid"]), 0), int(row["rss"]))
     groups_name = f"groups-{prefix}.parquet"
     groups_sha = _write_parquet(out / groups_name, _groups_table(plan))
+    counts_name = f"counts-{prefix}.parquet"
+    counts_sha = _write_parquet(out / counts_name, _counts_table(
+        label_pass.partition_groups, label_pass.partition_sizes, task.offsets))
     meta = jsonable({
         "format": FORMAT, "format_version": FORMAT_VERSION, "digest": plan.digest,
         "column": column, "key": key, "count": plan.count, "n_rows": plan.n_rows,
@@ -220,6 +224,7 @@ def write_manifest(
             "solve_seconds": plan.solve_seconds, "options": plan.options,
         },
         "groups": {"file": groups_name, "sha256": groups_sha},
+        "counts": {"file": counts_name, "sha256": counts_sha},
         "partitions": [{"path": p.path, "row_group": p.row_group, "start": p.start,
                         "stop": p.stop, "offset": p.offset, **done[i]}
                        for i, p in enumerate(parts)],
@@ -244,6 +249,26 @@ def _groups_table(plan: GroupPlan) -> Any:
     })
 
 
+def _counts_table(groups: tuple[np.ndarray, ...], sizes: tuple[np.ndarray, ...],
+                  offsets: list[np.ndarray]) -> Any:
+    """Per partition and each group in it: rows of the group there and the member rank of
+    the first of them (the partition's ranks of that group are ``offset .. offset + size``)."""
+    import pyarrow as pa
+
+    lengths = [len(g) for g in groups]
+
+    def cat(arrs: Any) -> np.ndarray:
+        if not len(arrs):
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate([np.asarray(a, dtype=np.int64) for a in arrs])
+
+    return pa.table({
+        "partition": pa.array(np.repeat(np.arange(len(groups), dtype=np.int64), lengths)),
+        "group": pa.array(cat(groups)), "offset": pa.array(cat(offsets)),
+        "size": pa.array(cat(sizes)),
+    })
+
+
 @dataclass(frozen=True, eq=False)
 class Manifest:
     """A loaded, verified partitioned manifest (see :func:`write_manifest`).
@@ -264,6 +289,9 @@ class Manifest:
         The key column copied into the part files.
     details : dict
         ``worker_peak_rss`` after :func:`write_manifest`.
+    counts : tuple of str or None
+        File name and SHA-256 of ``counts-D.parquet`` (:meth:`partition_counts`); ``None``
+        for a manifest written before that file existed.
 
     Examples
     --------
@@ -289,6 +317,7 @@ class Manifest:
     column: str
     key: str | None
     details: dict[str, Any]
+    counts: tuple[str, str] | None = None
 
     @property
     def n_partitions(self) -> int:
@@ -368,7 +397,9 @@ class Manifest:
                    tuple(Partition(q["path"], q["row_group"], q["start"], q["stop"], q["offset"])
                          for q in parts),
                    tuple(q["file"] for q in parts), tuple(q["sha256"] for q in parts),
-                   meta["column"], meta["key"], {})
+                   meta["column"], meta["key"], {},
+                   (meta["counts"]["file"], meta["counts"]["sha256"]) if "counts" in meta
+                   else None)
 
     def _check_index(self, index: int) -> int:
         if isinstance(index, bool) or not isinstance(index, int | np.integer):
@@ -411,6 +442,51 @@ class Manifest:
         frame: pd.DataFrame = pq.read_table(path).to_pandas()
         if len(frame) != self.partitions[i].n_rows:  # pragma: no cover - checksum caught it
             raise _damaged(path, "its row count differs from its partition")
+        return frame
+
+    def partition_counts(self) -> pd.DataFrame:
+        """Rows of every group in every partition, and the member rank of the first of them.
+
+        Small (one row per distinct label vector of each partition): what a worker needs to
+        know how many copies every partition gets in an epoch without reading its rows
+        (:class:`curate.engine.ManifestSampler` sizes its shards from it).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``partition``, ``group``, ``offset`` (member rank of the group's first row in
+            the partition), ``size`` (its rows there); checksum verified.
+
+        Raises
+        ------
+        ValueError
+            When the manifest was written before this file existed, or the file does not
+            match its checksum.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import pyarrow as pa, pyarrow.parquet as pq
+        >>> from curate.engine import label_pass, fit_plan, write_manifest
+        >>> d = tempfile.mkdtemp()
+        >>> pq.write_table(pa.table({"y": ["a", "b", "a", "a", "b"]}), os.path.join(d, "l.p"))
+        >>> lp = label_pass(os.path.join(d, "l.p"), column="y", engine="local",
+        ...                 rows_per_partition=2)
+        >>> m = write_manifest(os.path.join(d, "m"), lp, fit_plan(lp), engine="local")
+        >>> m.partition_counts().values.tolist()
+        [[0, 0, 0, 1], [0, 1, 0, 1], [1, 0, 1, 2], [2, 1, 1, 1]]
+        """
+        import pyarrow.parquet as pq
+
+        if self.counts is None:
+            raise CurateValueError(
+                f"the manifest at {str(self.folder)!r} has no per-partition counts (written "
+                "by an older curate); write it again with curate.engine.write_manifest"
+            )
+        path = self.folder / self.counts[0]
+        if not path.is_file() or _sha256(path) != self.counts[1]:
+            raise _damaged(path, "the counts file is missing or does not match its checksum")
+        frame: pd.DataFrame = pq.read_table(path).to_pandas()
         return frame
 
     def draw_partition(self, index: int, epoch: int = 0,
