@@ -104,8 +104,10 @@ def _iterate(parts: list[np.ndarray], start: int, cursor: _Cursor) -> Iterator[i
         offset += len(part)
 
 
-class _EpochShardSampler(Sampler[int]):
-    """Shared DDP / resume machinery; subclasses define :meth:`_epoch_order`."""
+class _ShardSampler(Sampler[int]):
+    """DDP, epoch and resume machinery of every curate sampler: subclasses define
+    :meth:`_shard` (this rank's indices of an epoch), ``__len__``, ``seed``/:meth:`_set_seed`
+    and, for more state, :meth:`_extra_state`/:meth:`_load_extra_state`."""
 
     def __init__(
         self, *, num_replicas: int | None, rank: int | None, drop_last: bool, owner: str
@@ -115,7 +117,7 @@ class _EpochShardSampler(Sampler[int]):
         self.drop_last = bool(drop_last)
         self.epoch = 0
         self._owner = owner
-        self._cache: tuple[Any, np.ndarray] | None = None  # (epoch key, global order)
+        self._cache: tuple[Any, np.ndarray] | None = None  # (epoch key, cached order)
         self._resume_at = 0  # indices of the current epoch to skip on the next __iter__
         self._live: tuple[int, int, _Cursor] | None = None  # (epoch, shard size, cursor)
 
@@ -127,66 +129,12 @@ class _EpochShardSampler(Sampler[int]):
     def _set_seed(self, seed: int) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def _epoch_order(self, epoch: int) -> np.ndarray:  # pragma: no cover - overridden
+    def _shard(self, epoch: int) -> list[np.ndarray]:  # pragma: no cover - overridden
+        """This rank's indices of ``epoch``, in iteration order (one or more arrays)."""
         raise NotImplementedError
 
-    # ------------------------------------------------------------------ epoch order
-    def _cache_key(self, epoch: int) -> Any:
-        return epoch
-
-    def _order(self, epoch: int) -> np.ndarray:
-        key = self._cache_key(epoch)
-        if self._cache is None or self._cache[0] != key:
-            order = np.ascontiguousarray(self._epoch_order(epoch))
-            order.flags.writeable = False
-            self._cache = (key, order)
-        return self._cache[1]
-
-    def _sizes(self, n: int) -> tuple[int, int]:
-        """(indices per rank, total_size) for an epoch of ``n`` indices."""
-        r = self.num_replicas
-        per_rank = n // r if self.drop_last else -(-n // r)
-        return per_rank, per_rank * r
-
-    def epoch_indices(self, epoch: int | None = None) -> np.ndarray:
-        """All ranks' indices of ``epoch`` in global order, padded or truncated to ``total_size``.
-
-        Rank ``r`` iterates ``epoch_indices(epoch)[r::num_replicas]``.
-
-        Parameters
-        ----------
-        epoch : int, default=None
-            The epoch; ``None`` means the one set by :meth:`set_epoch`.
-
-        Returns
-        -------
-        ndarray of int32 (int64 from 2^31 samples on), shape (total_size,)
-
-        Examples
-        --------
-        >>> from curate.sampler import WeightedSampler
-        >>> s = WeightedSampler([1.0, 0.0, 1.0], 5, num_replicas=2, rank=0)
-        >>> idx = s.epoch_indices(0)
-        >>> len(idx), sorted(set(idx.tolist())) <= [0, 2]
-        (6, True)
-        """
-        epoch = self.epoch if epoch is None else check_epoch(epoch, self._owner)
-        order = self._order(epoch)
-        _, total = self._sizes(len(order))
-        if total <= len(order):
-            return order[:total]
-        return np.concatenate([order, np.resize(order, total - len(order))])
-
-    def _shard(self, epoch: int) -> list[np.ndarray]:
-        """This rank's indices of ``epoch`` as views of the cached order (plus the wrapped
-        padding, at most ``num_replicas`` - 1 indices): no copy of the epoch."""
-        order = self._order(epoch)
-        per_rank, _ = self._sizes(len(order))
-        head = order[self.rank::self.num_replicas][:per_rank]
-        if len(head) == per_rank:
-            return [head]
-        pos = self.rank + self.num_replicas * np.arange(len(head), per_rank)
-        return [head, order[pos % len(order)]]
+    def __len__(self) -> int:  # pragma: no cover - overridden
+        raise NotImplementedError
 
     # ------------------------------------------------------------------ Sampler API
     def set_epoch(self, epoch: int) -> None:
@@ -212,9 +160,6 @@ class _EpochShardSampler(Sampler[int]):
         if epoch != self.epoch:
             self._resume_at = 0
         self.epoch = epoch
-
-    def __len__(self) -> int:
-        return self._sizes(len(self._order(self.epoch)))[0]
 
     def __iter__(self) -> Iterator[int]:
         parts = self._shard(self.epoch)
@@ -322,6 +267,75 @@ class _EpochShardSampler(Sampler[int]):
         self._cache = None
         self._live = None
         self._resume_at = int(state_dict["yielded"])
+
+
+class _EpochShardSampler(_ShardSampler):
+    """Samplers with a global epoch order (:meth:`_epoch_order`), sharded ``DistributedSampler``
+    style: rank ``r`` takes every ``num_replicas``-th index from ``r``."""
+
+    def _epoch_order(self, epoch: int) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ epoch order
+    def _cache_key(self, epoch: int) -> Any:
+        return epoch
+
+    def _order(self, epoch: int) -> np.ndarray:
+        key = self._cache_key(epoch)
+        if self._cache is None or self._cache[0] != key:
+            order = np.ascontiguousarray(self._epoch_order(epoch))
+            order.flags.writeable = False
+            self._cache = (key, order)
+        return self._cache[1]
+
+    def _sizes(self, n: int) -> tuple[int, int]:
+        """(indices per rank, total_size) for an epoch of ``n`` indices."""
+        r = self.num_replicas
+        per_rank = n // r if self.drop_last else -(-n // r)
+        return per_rank, per_rank * r
+
+    def epoch_indices(self, epoch: int | None = None) -> np.ndarray:
+        """All ranks' indices of ``epoch`` in global order, padded or truncated to ``total_size``.
+
+        Rank ``r`` iterates ``epoch_indices(epoch)[r::num_replicas]``.
+
+        Parameters
+        ----------
+        epoch : int, default=None
+            The epoch; ``None`` means the one set by :meth:`set_epoch`.
+
+        Returns
+        -------
+        ndarray of int32 (int64 from 2^31 samples on), shape (total_size,)
+
+        Examples
+        --------
+        >>> from curate.sampler import WeightedSampler
+        >>> s = WeightedSampler([1.0, 0.0, 1.0], 5, num_replicas=2, rank=0)
+        >>> idx = s.epoch_indices(0)
+        >>> len(idx), sorted(set(idx.tolist())) <= [0, 2]
+        (6, True)
+        """
+        epoch = self.epoch if epoch is None else check_epoch(epoch, self._owner)
+        order = self._order(epoch)
+        _, total = self._sizes(len(order))
+        if total <= len(order):
+            return order[:total]
+        return np.concatenate([order, np.resize(order, total - len(order))])
+
+    def _shard(self, epoch: int) -> list[np.ndarray]:
+        """This rank's indices of ``epoch`` as views of the cached order (plus the wrapped
+        padding, at most ``num_replicas`` - 1 indices): no copy of the epoch."""
+        order = self._order(epoch)
+        per_rank, _ = self._sizes(len(order))
+        head = order[self.rank::self.num_replicas][:per_rank]
+        if len(head) == per_rank:
+            return [head]
+        pos = self.rank + self.num_replicas * np.arange(len(head), per_rank)
+        return [head, order[pos % len(order)]]
+
+    def __len__(self) -> int:
+        return self._sizes(len(self._order(self.epoch)))[0]
 
 
 class BalancedSampler(_EpochShardSampler):

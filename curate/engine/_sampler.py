@@ -30,22 +30,20 @@ totals move by at most ``R − 1`` samples' labels), ``drop_last`` removes ``E m
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-import torch.distributed as dist
-from torch.utils.data import Sampler
 
 from curate._validation import Bool, Interval, check_epoch, check_param
 from curate.engine._manifest import Manifest, _damaged
 from curate.exceptions import CurateTypeError, CurateValueError
-from curate.sampler import _Cursor, _distributed, _index_dtype, _iterate, _resolve_replicas
+from curate.sampler import _distributed, _index_dtype, _ShardSampler
 
 __all__ = ["ManifestSampler"]
 
 _OWNER = "ManifestSampler"
-_STATE_KEYS = ("seed", "epoch", "num_replicas", "rank", "yielded")
+#: What a resumed state must share with the sampler, besides world size and rank.
+_IDENTITY = ("manifest_digest", "shuffle", "drop_last")
 
 
 def _extras_below(x: np.ndarray, start: np.ndarray, rem: np.ndarray,
@@ -57,7 +55,7 @@ def _extras_below(x: np.ndarray, start: np.ndarray, rem: np.ndarray,
     return np.clip(x - start, 0, end - start) + np.minimum(x, wrapped)
 
 
-class ManifestSampler(Sampler[int]):
+class ManifestSampler(_ShardSampler):
     """Sample a partitioned manifest per DDP rank: each rank draws and reads only its share.
 
     The map-style counterpart of :class:`curate.BalancedSampler` for datasets too large for
@@ -145,26 +143,28 @@ class ManifestSampler(Sampler[int]):
             )
         check_param("seed", seed, [Interval(int, 0, None)], _OWNER)
         check_param("shuffle", shuffle, [Bool()], _OWNER)
-        check_param("drop_last", drop_last, [Bool()], _OWNER)
-        self.num_replicas, self.rank = _resolve_replicas(num_replicas, rank, _OWNER)
+        super().__init__(num_replicas=num_replicas, rank=rank, drop_last=drop_last,
+                         owner=_OWNER)
         self.manifest = manifest
-        self.seed, self.shuffle, self.drop_last = int(seed), bool(shuffle), bool(drop_last)
-        self.epoch = 0
+        self._seed, self.shuffle = int(seed), bool(shuffle)
         self._counts = self._load_counts()
-        self._cache: tuple[int, np.ndarray] | None = None  # (epoch, this rank's shard)
-        self._resume_at = 0
-        self._live: tuple[int, _Cursor] | None = None
         if _distributed(self.num_replicas):
-            key = (manifest.plan.digest, self.seed, self.shuffle, self.drop_last)
-            everyone: list[Any] = [None] * dist.get_world_size()
-            dist.all_gather_object(everyone, key)
-            if any(other != everyone[0] for other in everyone):
-                ranks = [r for r, other in enumerate(everyone) if other != everyone[0]]
-                raise CurateValueError(
-                    f"ranks {ranks} hold a different (manifest digest, seed, shuffle, "
-                    f"drop_last) than rank 0; every rank of {_OWNER} must use the same, or "
-                    "the shards overlap"
-                )
+            self._agree((manifest.plan.digest, self.seed, self.shuffle, self.drop_last),
+                        "(manifest digest, seed, shuffle, drop_last)")
+
+    @property
+    def seed(self) -> int:
+        """Seeds the partition order and the local shuffle."""
+        return self._seed
+
+    def _set_seed(self, seed: int) -> None:
+        # the seed decides which rows this rank holds: a state of another seed is refused
+        # (in load_state_dict, before anything changes), never adopted
+        if seed != self._seed:
+            raise CurateValueError(
+                f"state_dict['seed'] is {seed!r} but this sampler has seed={self._seed!r}; "
+                "resume with the same manifest, seed, options, world size and rank"
+            )
 
     def _load_counts(self) -> tuple[np.ndarray, ...]:
         """(group, offset, size, first entry of each partition) from the counts file,
@@ -352,134 +352,31 @@ class ManifestSampler(Sampler[int]):
         return self._cache[1]
 
     # ------------------------------------------------------------------ Sampler API
-    def set_epoch(self, epoch: int) -> None:
-        """Set the epoch for the next iteration (the same on every rank).
-
-        Setting a different epoch discards a pending resume position from
-        :meth:`load_state_dict`; setting the same epoch keeps it.
-
-        Parameters
-        ----------
-        epoch : int
-            Non-negative epoch number.
-
-        Examples
-        --------
-        >>> import os, tempfile
-        >>> import pyarrow as pa, pyarrow.parquet as pq
-        >>> from curate.engine import fit_plan, label_pass, write_manifest
-        >>> d = tempfile.mkdtemp()
-        >>> pq.write_table(pa.table({"y": ["a", "a", "b"]}), os.path.join(d, "l.p"))
-        >>> lp = label_pass(os.path.join(d, "l.p"), column="y", engine="local")
-        >>> s = ManifestSampler(write_manifest(os.path.join(d, "m"), lp, fit_plan(lp),
-        ...                                    engine="local"))
-        >>> s.set_epoch(3)
-        >>> s.epoch
-        3
-        """
-        epoch = check_epoch(epoch, _OWNER)
-        if epoch != self.epoch:
-            self._resume_at = 0
-        self.epoch = epoch
+    # set_epoch, __iter__, state_dict and load_state_dict come from curate.sampler's
+    # _ShardSampler (the same resume rules as BalancedSampler); the state adds the manifest
+    # digest, shuffle and drop_last, and load_state_dict refuses other values.
+    def _shard(self, epoch: int) -> list[np.ndarray]:
+        return [self.rank_indices(epoch)]
 
     def __len__(self) -> int:
         return self._per_rank(self.manifest.plan.epoch_size)
 
-    def __iter__(self) -> Iterator[int]:
-        shard = self.rank_indices(self.epoch)
-        start = min(self._resume_at, len(shard))
-        self._resume_at = 0
-        cursor = _Cursor(start)
-        self._live = (self.epoch, cursor)
-        return _iterate([shard], start, cursor)
+    def _extra_state(self) -> dict[str, Any]:
+        return {"manifest_digest": self.manifest.plan.digest, "shuffle": self.shuffle,
+                "drop_last": self.drop_last}
 
-    def _yielded(self) -> int:
-        if self._resume_at or self._live is None or self._live[0] != self.epoch:
-            return self._resume_at
-        return self._live[1].position()
-
-    def state_dict(self) -> dict[str, Any]:
-        """Seed, epoch, replicas, rank, indices yielded, manifest digest and options.
-
-        Returns
-        -------
-        dict
-            ``"seed"``, ``"epoch"``, ``"num_replicas"``, ``"rank"``, ``"yielded"`` (this
-            rank's indices of the epoch handed out so far), ``"manifest_digest"`` (the
-            plan's digest), ``"shuffle"``, ``"drop_last"``: plain values, safe for
-            ``torch.save`` and JSON.
-
-        Examples
-        --------
-        >>> import os, tempfile
-        >>> import pyarrow as pa, pyarrow.parquet as pq
-        >>> from curate.engine import fit_plan, label_pass, write_manifest
-        >>> d = tempfile.mkdtemp()
-        >>> pq.write_table(pa.table({"y": ["a"] * 6 + ["b"] * 2}), os.path.join(d, "l.p"))
-        >>> lp = label_pass(os.path.join(d, "l.p"), column="y", engine="local")
-        >>> m = write_manifest(os.path.join(d, "m"), lp, fit_plan(lp), engine="local")
-        >>> a = ManifestSampler(m, seed=3)
-        >>> it = iter(a)
-        >>> head = [next(it), next(it)]
-        >>> b = ManifestSampler(m, seed=3)
-        >>> b.load_state_dict(a.state_dict())
-        >>> a.state_dict()["yielded"], head + list(b) == list(ManifestSampler(m, seed=3))
-        (2, True)
-        """
-        return {
-            "seed": self.seed, "epoch": int(self.epoch), "num_replicas": self.num_replicas,
-            "rank": self.rank, "yielded": int(self._yielded()),
-            "manifest_digest": self.manifest.plan.digest, "shuffle": self.shuffle,
-            "drop_last": self.drop_last,
-        }
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore the epoch; the next iteration yields exactly the indices not yet yielded.
-
-        Parameters
-        ----------
-        state_dict : dict
-            From :meth:`state_dict` of a sampler of the same manifest, seed, ``shuffle``,
-            ``drop_last``, ``num_replicas`` and ``rank`` (anything else is refused).
-
-        Examples
-        --------
-        >>> import os, tempfile
-        >>> import pyarrow as pa, pyarrow.parquet as pq
-        >>> from curate.engine import fit_plan, label_pass, write_manifest
-        >>> d = tempfile.mkdtemp()
-        >>> pq.write_table(pa.table({"y": ["a", "a", "b"]}), os.path.join(d, "l.p"))
-        >>> lp = label_pass(os.path.join(d, "l.p"), column="y", engine="local")
-        >>> m = write_manifest(os.path.join(d, "m"), lp, fit_plan(lp), engine="local")
-        >>> s = ManifestSampler(m, seed=1)
-        >>> s.load_state_dict({**s.state_dict(), "seed": 2})
-        Traceback (most recent call last):
-        ...
-        curate.exceptions.CurateValueError: state_dict['seed'] is 2 but this sampler has seed=1; ...
-        """
-        if not isinstance(state_dict, dict):
-            raise CurateTypeError(f"state_dict must be a dict from {_OWNER}.state_dict(); "
-                                  f"got {type(state_dict).__name__}")
-        keys = (*_STATE_KEYS, "manifest_digest", "shuffle", "drop_last")
-        missing = [k for k in keys if k not in state_dict]
+    def _load_extra_state(self, extra: dict[str, Any]) -> None:
+        missing = [k for k in _IDENTITY if k not in extra]
         if missing:
             raise CurateValueError(f"state_dict is missing keys {missing}; pass a dict from "
                                    f"{_OWNER}.state_dict()")
-        for key in _STATE_KEYS:
-            check_param(key, state_dict[key], [Interval(int, 0, None)], _OWNER)
-        mine = {"seed": self.seed, "num_replicas": self.num_replicas, "rank": self.rank,
-                "manifest_digest": self.manifest.plan.digest, "shuffle": self.shuffle,
-                "drop_last": self.drop_last}
-        for key, value in mine.items():
-            if state_dict[key] != value:
+        for key, value in self._extra_state().items():
+            if extra[key] != value:
                 raise CurateValueError(
-                    f"state_dict[{key!r}] is {state_dict[key]!r} but this sampler has "
+                    f"state_dict[{key!r}] is {extra[key]!r} but this sampler has "
                     f"{key}={value!r}; resume with the same manifest, seed, options, world "
                     "size and rank"
                 )
-        self.epoch = int(state_dict["epoch"])
-        self._live = None
-        self._resume_at = int(state_dict["yielded"])
 
     def __repr__(self) -> str:
         return (f"ManifestSampler(n_partitions={self.manifest.n_partitions}, "
