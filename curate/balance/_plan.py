@@ -232,8 +232,9 @@ class BalancePlan:
     @cached_property
     def _systematic(self) -> _draw.Systematic:
         first = self._first_members()
-        keys = _draw.group_keys(self.table.presence()[first], self._class_sizes())
-        score = self._count_matrix()[first][:, self._balanced_columns].tocsr().astype(np.float64)
+        keys, score = _draw.group_layout(self.table.presence()[first],
+                                         self._count_matrix()[first], self._class_sizes(),
+                                         self._balanced_columns)
         return _draw.Systematic(self.group, self.group_total, keys,
                                 None if self.window is None else int(self.window), self.seed,
                                 score)

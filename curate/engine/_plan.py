@@ -127,9 +127,9 @@ class GroupPlan:
         presence = self.vectors.copy()
         presence.data[:] = 1
         class_sizes = np.asarray(self.vectors.T @ self.sizes, dtype=np.float64).ravel()
-        keys = _draw.group_keys(presence, class_sizes)
-        keep = [self.classes.index(c) for c in self.balanced_classes]
-        score = self.vectors[:, keep].tocsr().astype(np.float64)
+        pos = {c: i for i, c in enumerate(self.classes)}
+        balanced = np.array([pos[c] for c in self.balanced_classes], dtype=np.int64)
+        keys, score = _draw.group_layout(presence, self.vectors, class_sizes, balanced)
         return _draw.Systematic(np.zeros(0, dtype=np.int64), self.group_total, keys,
                                 self.window, int(self.seed), score, sizes=self.sizes)
 
