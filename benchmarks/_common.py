@@ -78,6 +78,25 @@ def write_results(
     return path
 
 
+def merge_tables(name: str, out: str | Path | None, new: list[dict[str, Any]],
+                 sections: dict[str, str], redone: set[str] | list[str]) -> list[dict[str, Any]]:
+    """The tables of results file ``name`` (or ``out``) with sections ``redone`` replaced by
+    ``new``: a re-run of some parts keeps the other parts' tables from the previous run.
+
+    ``sections`` maps the start of a table title to its section, in the order the tables go.
+    """
+    path = Path(out) if out else RESULTS / f"{name}.json"
+    old = json.loads(path.read_text())["tables"] if path.is_file() else []
+
+    def section(table: dict[str, Any]) -> str:
+        return next((v for k, v in sections.items() if table["title"].startswith(k)), "")
+
+    order = list(dict.fromkeys(sections.values()))
+    kept = [t for t in old if section(t) not in redone]
+    return sorted(kept + new, key=lambda t: order.index(section(t)) if section(t) in order
+                  else len(order))
+
+
 def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     """Print one table as aligned plain text."""
     cells = [[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row] for row in rows]

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import RESULTS, peak_rss_mb, print_table, write_results
+from _common import RESULTS, merge_tables, peak_rss_mb, print_table, write_results
 from _dataeval_interclass import IMPLEMENTATION, interclass_multiplicity
 
 import curate
@@ -306,19 +306,11 @@ _RECORD_PARTS = {"matched": "quality", "default": "quality", "epochs": "epochs",
 def _merge_previous(out: str | None, skip: set[str], tables: list[dict],
                     records: dict[str, Any]) -> tuple[list[dict], dict[str, Any]]:
     """The skipped parts' tables and records from the previous results file, in part order."""
+    redone = set(_PARTS.values()) - skip
+    merged = merge_tables("balancer", out, tables, _PARTS, redone)
     path = Path(out) if out else RESULTS / "balancer.json"
-    if not path.is_file():
-        return tables, records
-    old = json.loads(path.read_text())
-
-    def part(table: dict) -> str:
-        return next((p for t, p in _PARTS.items() if table["title"].startswith(t)), "")
-
-    order = list(dict.fromkeys(_PARTS.values()))
-    kept = [t for t in old.get("tables", []) if part(t) in skip]
-    merged = sorted(kept + tables, key=lambda t: order.index(part(t)) if part(t) in order
-                    else len(order))
-    prev = {k: v for k, v in old.get("records", {}).items() if _RECORD_PARTS.get(k) in skip}
+    old = json.loads(path.read_text()).get("records", {}) if path.is_file() else {}
+    prev = {k: v for k, v in old.items() if _RECORD_PARTS.get(k) in skip}
     return merged, {**prev, **records}
 
 

@@ -43,7 +43,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _common import RESULTS, peak_rss_mb, print_table, write_results
+from _common import merge_tables, peak_rss_mb, print_table, write_results
 
 K = 1000
 MIB = 2**20
@@ -235,22 +235,6 @@ def resample_worker(n: int, tmp: str, profile: bool) -> dict[str, Any]:
 _SECTIONS = {"LabelTable": "table", "One BalancedSampler": "sampler", "curate resample": "resample"}
 
 
-def _keep_previous(out: str | None, only: list[str], tables: list[dict]) -> list[dict]:
-    """The previous results' tables of the sections not re-run, in section order."""
-    path = Path(out) if out else RESULTS / "memory.json"
-    if not path.is_file():
-        return tables
-
-    def section(t: dict) -> str:
-        return next((v for k, v in _SECTIONS.items() if t["title"].startswith(k)), "")
-
-    kept = [t for t in json.loads(path.read_text())["tables"] if section(t) not in only]
-    order = list(_SECTIONS.values())
-    return sorted(kept + tables, key=lambda t: order.index(section(t)) if section(t) in order
-                  else len(order))
-
-
-
 def run_case(args: list[str], timeout: float | None = None) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
         out = fh.name
@@ -398,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         print_table(t["title"], t["columns"], t["rows"])
         print(t["notes"])
     if set(args.only) != {"table", "sampler", "resample"}:
-        tables = _keep_previous(args.out, args.only, tables)
+        tables = merge_tables("memory", args.out, tables, _SECTIONS, args.only)
     path = write_results("memory", tables, out=args.out, extra={"quick": args.quick})
     print(f"\nwrote {path}")
     return 0

@@ -54,7 +54,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _common import print_table, write_results
+from _common import merge_tables, print_table, write_results
 
 import curate
 from curate.balance import BalancePlan
@@ -399,6 +399,11 @@ def bench_online(epochs: int = 3) -> dict[str, Any]:
                      "max/min is inf when a class gets no sample in the epoch."}
 
 
+#: Which part each table (by the start of its title) belongs to, in table order.
+_SECTIONS = {"BalancedIterable": "stream", "Label pass": "engine", "Engine path": "engine",
+             "Per-epoch class totals": "online"}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
@@ -416,16 +421,9 @@ def main(argv: list[str] | None = None) -> None:
     samples = 2_000 if args.quick else args.stream_samples
     repeats = 2 if args.quick else args.stream_repeats
     if args.only is not None:
-        if args.only == "engine":
-            table, prefixes, at = bench_label_pass(rows, args.workers), ("Label pass",
-                                                                         "Engine path"), 1
-        else:
-            table, prefixes, at = bench_stream(samples, repeats), ("BalancedIterable",), 0
-        target = Path(args.out) if args.out else Path(__file__).parent / "results" / "scale.json"
-        old = json.loads(target.read_text())["tables"] if target.is_file() else []
-        tables = [table if t["title"].startswith(prefixes) else t for t in old] or [table]
-        if table not in tables:
-            tables.insert(at, table)
+        table = (bench_label_pass(rows, args.workers) if args.only == "engine"
+                 else bench_stream(samples, repeats))
+        tables = merge_tables("scale", args.out, [table], _SECTIONS, {args.only})
     else:
         tables = [bench_stream(samples, repeats), bench_label_pass(rows, args.workers),
                   bench_online()]
