@@ -614,13 +614,14 @@ def solve(problem: Problem, *, solver: str = "auto", time_limit: float | None = 
     limit = math.inf if time_limit is None else float(time_limit)
     timings: dict[str, float] = {}
     identity = problem.sizes.astype(np.float64)
-    if violation(problem, identity) == 0 and evaluate(problem, identity)["objective"] == 0:
+    at_identity = evaluate(problem, identity)
+    if at_identity["objective"] == 0 and violation(problem, identity) == 0:
         # every term of the objective is >= 0, so an identity plan at 0 is optimal (e.g. a
         # million classes of one sample each): no LP to build
         timings["total"] = time.perf_counter() - start
         return SolveResult(identity, PlanStatus.OPTIMAL, 0.0, 0.0,
                            "the identity plan is balanced already (objective 0): optimal",
-                           "identity", evaluate(problem, identity), timings,
+                           "identity", at_identity, timings,
                            {"lp_status": 0, "sifting_rounds": 0, "n_groups": problem.n_groups,
                             "n_balanced": problem.n_balanced})
     model = build_model(problem)
