@@ -346,7 +346,8 @@ json.dump({"world": s.num_replicas, "rank": s.rank, "seen": seen, "n": n,
            "draw": [s.plan.draw(e).tolist() for e in (0, 1)]},
           open(os.path.join(sys.argv[1], f"r{rank}.json"), "w"))
 # Trainer leaves the gloo group up; tearing it down at interpreter exit can abort a rank
-# ("terminate called without an active exception"), so end it explicitly, as torchrun scripts should.
+# ("terminate called without an active exception"), so end it explicitly, as torchrun
+# scripts should.
 torch.distributed.barrier()
 torch.distributed.destroy_process_group()
 '''
