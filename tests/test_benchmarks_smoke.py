@@ -310,3 +310,20 @@ def test_train_effect_quick_through_runner(tmp_path: Path) -> None:
     page = (tmp_path / "benchmarks.md").read_text()
     assert "## train_effect" in page and "entity macro-F1" in page
     assert "Where curate's tools do not help, as measured" in page
+
+
+@pytest.mark.datasets
+def test_train_effect_plan_costs_sweep(tmp_path: Path) -> None:
+    dataset_path("mulan_emotions", "features.parquet")
+    out = tmp_path / "costs.json"
+    assert train_effect.main(["--quick", "--datasets", "mulan_emotions", "wnut17_ner",
+                              "--models", "linear", "--plan-costs", "0.5", "50",
+                              "--out", str(out)]) == 0
+    assert train_effect.TUNED_PLANS["costs 0.1"]  # the experiment's candidates are restored
+    table = json.loads(out.read_text())["tables"][0]
+    rows = table["rows"]
+    assert [r[:3] for r in rows] == [["mulan_emotions", "linear", "0.5"],
+                                     ["mulan_emotions", "linear", "50"]]  # NER is skipped
+    assert rows[0][3] == rows[0][4] > 0  # epoch size kept: one sit-out per copy
+    assert rows[1][3:6] == [0, 0, 0]  # copies priced out: the identity plan
+    assert all(r[6] == "mAP" for r in rows)
