@@ -30,7 +30,8 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-# Sections in this order, then any other results file by name, then the training experiment.
+# Sections in this order, then any other results file by name, then the training experiment
+# and its follow-ups (train_effect_*).
 ORDER = ("bench_counting", "counting", "bench_losses", "losses", "bench_balancer", "balancer",
          "bench_sampler", "sampler", "bench_metrics", "metrics",
          "bench_report", "report")
@@ -203,7 +204,7 @@ def render_section(path: Path, out_dir: Path, shared_machine: str | None) -> str
 
 def _sort_key(path: Path) -> tuple[int, str]:
     stem = path.stem
-    if stem == LAST:
+    if stem == LAST or stem.startswith(LAST + "_"):
         return (len(ORDER) + 1, stem)
     return (ORDER.index(stem), stem) if stem in ORDER else (len(ORDER), stem)
 

@@ -477,7 +477,9 @@ def _remedy(s: ImbalanceStats) -> str:
     several = [int(k) for k, v in s.classes_per_sample.items() if v > 0 and int(k) > 1]
     if several:
         return ("tune one threshold per class on validation (curate.tune_thresholds): "
-                "resampling and reweighting did not raise mAP when measured (docs/guide.md)")
+                "resampling and reweighting did not raise mAP when measured; if you resample "
+                "anyway, a mild plan (InterClassBalancer(duplicate_cost=2, removal_cost=2)) "
+                "lost the least (docs/guide.md)")
     return ("for a trained model, curate.logit_adjust with tau from curate.tune_tau on "
             "validation; from scratch, LogitAdjustedLoss or class_weights(scheme='balanced'); "
             "not FocalLoss (docs/guide.md)")

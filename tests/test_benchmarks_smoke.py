@@ -90,6 +90,14 @@ def test_render_well_formed_results(tmp_path: Path) -> None:
     assert page.index("## bench_demo") < page.index("## train_effect")
 
 
+def test_render_puts_train_effect_follow_ups_after_it(tmp_path: Path) -> None:
+    for name in ("train_effect_plan_costs", "train_effect", "zz_other"):
+        _write(tmp_path, name, _results(name))
+    page = render_docs.render(tmp_path, tmp_path / "x.md")
+    assert (page.index("## zz_other") < page.index("## train_effect\n")
+            < page.index("## train_effect_plan_costs"))
+
+
 def test_render_different_machines_named_per_section(tmp_path: Path) -> None:
     _write(tmp_path, "a", _results("a"))
     other = _results("b")
