@@ -81,8 +81,9 @@ CONFIGS = tuple(dict.fromkeys(SINGLE_CONFIGS + MULTI_CONFIGS + NER_CONFIGS))
 SAMPLERS = ("sampler_default", "sampler_tuned", "weighted_sampler", "repeat_factor")
 POSTHOC = "none+posthoc_la"  # no training of its own: the `none` model, adjusted
 LA_TAUS = (0.5, 2.0)  # logit-adjusted loss; tau = 1 is balanced_softmax (the same loss)
-TUNED_PLANS = {  # candidate InterClassBalancer options of `sampler_tuned`, picked on validation:
-    # a bolder plan, a milder one (fewer copies and sit-outs) and rare samples kept every epoch
+# Candidate InterClassBalancer options of `sampler_tuned`, picked on validation: a bolder plan,
+# a milder one (fewer copies and sit-outs) and rare samples kept every epoch.
+TUNED_PLANS: dict[str, dict[str, Any]] = {
     "costs 0.1": {"duplicate_cost": 0.1, "removal_cost": 0.1},
     "costs 2": {"duplicate_cost": 2.0, "removal_cost": 2.0},
     "minimize_duplicates": {"minimize_duplicates": True},
@@ -318,7 +319,8 @@ def sample_weights(counts: np.ndarray, members: Sequence[Sequence[int]]) -> np.n
     return np.where(np.isnan(w), np.nanmin(w), w)
 
 
-def make_plans(table: Any, n: int, names: Sequence[str]) -> dict[str, Any]:
+def make_plans(table: Any, n: int, names: Sequence[str],
+               tuned: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Every plan the sampler configurations draw from (deterministic, seed 0)."""
     import curate
     from curate.balance.baselines import repeat_factor
@@ -327,7 +329,7 @@ def make_plans(table: Any, n: int, names: Sequence[str]) -> dict[str, Any]:
     if "sampler_default" in names:
         plans["default"] = curate.InterClassBalancer(seed=0).fit(table)
     if "sampler_tuned" in names:
-        for label, opts in TUNED_PLANS.items():
+        for label, opts in (TUNED_PLANS if tuned is None else tuned).items():
             plans[label] = curate.InterClassBalancer(seed=0, **opts).fit(table)
     if "repeat_factor" in names:
         plans["repeat_factor"] = repeat_factor(table, REPEAT_THRESHOLD, seed=0)
@@ -724,8 +726,12 @@ def _logits(model: nn.Module, inputs: Any) -> np.ndarray:
 
 
 def run_flat(name: str, budget: Budget, seeds: Sequence[int], configs: Sequence[str],
-             models: Sequence[str], log: Callable[[str], None]) -> Outcome:
-    """Train and score every configuration on one single- or multi-label dataset."""
+             models: Sequence[str], log: Callable[[str], None],
+             tuned_plans: dict[str, dict[str, Any]] | None = None) -> Outcome:
+    """Train and score every configuration on one single- or multi-label dataset.
+
+    ``tuned_plans``: the candidate options of ``sampler_tuned`` (default ``TUNED_PLANS``).
+    """
     import curate
     from curate.metrics import mean_average_precision
 
@@ -738,7 +744,8 @@ def run_flat(name: str, budget: Budget, seeds: Sequence[int], configs: Sequence[
     members = ([[int(c)] for c in flat.y["train"]] if single
                else [np.flatnonzero(r).tolist() for r in flat.y["train"]])
     weights = sample_weights(flat.counts, members)
-    plans = make_plans(flat.table, n, configs)
+    tuned = TUNED_PLANS if tuned_plans is None else tuned_plans
+    plans = make_plans(flat.table, n, configs, tuned)
     w_boot = resample_weights(flat.n("test"), budget.n_boot)
     ones_val = np.ones((1, flat.n("val")))
     log(f"{name}: {flat.info}")
@@ -790,7 +797,7 @@ def run_flat(name: str, budget: Budget, seeds: Sequence[int], configs: Sequence[
                     run = max(tries, key=lambda r: r["val"])
                 elif config == "sampler_tuned":
                     if model_name not in tuned_plan:  # choose on the first seed's validation
-                        tries = {lab: fit(config, seed, plans[lab]) for lab in TUNED_PLANS}
+                        tries = {lab: fit(config, seed, plans[lab]) for lab in tuned}
                         tuned_plan[model_name] = max(tries, key=lambda lab: tries[lab]["val"])
                         run = tries[tuned_plan[model_name]]
                     else:
@@ -1280,31 +1287,25 @@ def plan_costs_sweep(datasets: Sequence[str], costs: Sequence[float], budgets: d
     One BalancedSampler plan per cost (both costs set to it; the default is 0.5); the same
     training protocol, seeds and paired bootstrap as the experiment.
     """
-    global TUNED_PLANS
     import curate
 
     rows = []
-    kept = TUNED_PLANS
-    try:
-        for name in datasets:
-            if name in NER:
-                continue
-            key = "map" if name in MULTI else "macro_f1"
-            for cost in costs:
-                label = f"costs {cost:g}"
-                TUNED_PLANS = {label: {"duplicate_cost": cost, "removal_cost": cost}}
-                o = run_flat(name, budgets[name], seeds, ("none", "sampler_tuned"), models, log)
-                plan = o.plans[label]
-                drawn = never_drawn(plan, 1)[0]
-                for model in models:
-                    by = o.scored[model]
-                    d = delta(by["none"], by["sampler_tuned"], key)
-                    rows.append([name, model, f"{cost:g}", int(plan.n_duplicates),
-                                 int(plan.n_removed), round(drawn, 3),
-                                 "mAP" if key == "map" else "macro-F1", fmt_delta(d),
-                                 _side(d)])
-    finally:
-        TUNED_PLANS = kept
+    for name in datasets:
+        if name in NER:
+            continue
+        key = "map" if name in MULTI else "macro_f1"
+        for cost in costs:
+            label = f"costs {cost:g}"
+            o = run_flat(name, budgets[name], seeds, ("none", "sampler_tuned"), models, log,
+                         tuned_plans={label: {"duplicate_cost": cost, "removal_cost": cost}})
+            plan = o.plans[label]
+            drawn = never_drawn(plan, 1)[0]
+            for model in models:
+                by = o.scored[model]
+                d = delta(by["none"], by["sampler_tuned"], key)
+                rows.append([name, model, f"{cost:g}", int(plan.n_duplicates),
+                             int(plan.n_removed), round(drawn, 3),
+                             "mAP" if key == "map" else "macro-F1", fmt_delta(d), _side(d)])
     default = curate.InterClassBalancer().duplicate_cost
     return {"title": "BalancedSampler plan costs vs none (duplicate_cost = removal_cost = cost)",
             "columns": ["dataset", "model", "cost", "copies added", "sit-outs",
