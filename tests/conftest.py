@@ -38,3 +38,16 @@ def dataset_path(name: str, file: str = "labels.parquet") -> Path:
 def rng() -> np.random.Generator:
     """A seeded generator (never the global RNG)."""
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray cluster with 2 worker CPUs, started once per test module that asks for it."""
+    ray = pytest.importorskip("ray")
+    pytest.importorskip("ray.data")
+    import logging
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             logging_level=logging.ERROR)
+    yield ray
+    ray.shutdown()

@@ -111,19 +111,6 @@ def test_null_label_and_missing_path(tmp_path):
         label_pass(tmp_path / "absent.parquet", column="y", engine="local")
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    """A local Ray cluster with 2 worker CPUs, shared by the Ray tests of this module."""
-    ray = pytest.importorskip("ray")
-    pytest.importorskip("ray.data")
-    import logging
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             logging_level=logging.ERROR)
-    yield ray
-    ray.shutdown()
-
-
 @pytest.mark.slow
 @pytest.mark.datasets
 @pytest.mark.timeout(600)

@@ -208,19 +208,6 @@ def test_group_plan_rejects_inconsistent_arrays():
 
 
 # ------------------------------------------------------------------------------------ Ray
-@pytest.fixture(scope="module")
-def local_ray():
-    """A local Ray cluster with 2 worker CPUs."""
-    ray = pytest.importorskip("ray")
-    pytest.importorskip("ray.data")
-    import logging
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             logging_level=logging.ERROR)
-    yield ray
-    ray.shutdown()
-
-
 @pytest.mark.slow
 @pytest.mark.datasets
 @pytest.mark.timeout(900)
