@@ -39,7 +39,7 @@ from torch.utils.data import DataLoader, Sampler
 
 from curate.balance import BalancePlan
 from curate.exceptions import CurateTypeError, CurateValueError, MissingDependencyError
-from curate.io._yolo import _class_ids, _id2name
+from curate.io._yolo import _class_columns, _id2name
 from curate.labels import LabelTable
 
 __all__ = ["balanced_trainer", "table_from_yolo_dataset", "train"]
@@ -128,14 +128,9 @@ def table_from_yolo_dataset(dataset: Any, names: Sequence[str] | Mapping[int, st
             path = _label_path(image)
             if not path.is_file():
                 continue  # ultralytics reads a missing label file as an image without objects
-            for cid in _class_ids(path, path.parent):
-                if cid not in col_of:
-                    raise CurateValueError(
-                        f"{path} has class id {cid}, not in the data.yaml names (ids "
-                        f"{ids[0]}..{ids[-1]}); fix the label or add the name"
-                    )
-                rows.append(r)
-                cols.append(col_of[cid])
+            found = _class_columns(path, path.parent, col_of, str(path), "the data.yaml names")
+            rows.extend([r] * len(found))
+            cols.extend(found)
     elif hasattr(dataset, "samples"):
         images = []
         level = "sample"

@@ -93,14 +93,9 @@ def read_yolo(
     ids = sorted(id2name)
     col_of = {k: j for j, k in enumerate(ids)}
     for r, f in enumerate(files):
-        for cid in _class_ids(f, root):
-            if cid not in col_of:
-                raise CurateValueError(
-                    f"{f.relative_to(root)} has class id {cid}, not in names (ids "
-                    f"{ids[0]}..{ids[-1]}); fix the label or add the name"
-                )
-            rows.append(r)
-            cols.append(col_of[cid])
+        found = _class_columns(f, root, col_of, str(f.relative_to(root)), "names")
+        rows.extend([r] * len(found))
+        cols.extend(found)
     m = sp.csr_matrix((np.ones(len(rows), dtype=np.int64), (rows, cols)),
                       shape=(len(files), len(ids)))
     sample_ids = [str(f.relative_to(root).with_suffix("")) for f in files]
@@ -134,6 +129,22 @@ def _split_dir(root: Path, split: str) -> Path:
         raise CurateValueError(
             f"split {split!r} has no folder {str(sub)!r}; pass one of {found} or no split")
     return sub
+
+
+def _class_columns(path: Path, root: Path, col_of: dict[int, int], shown: str,
+                   names: str) -> list[int]:
+    """Table columns of the objects in one label file; an id missing from ``col_of`` raises
+    (``shown`` names the file, ``names`` where the class names came from)."""
+    out = []
+    for cid in _class_ids(path, root):
+        if cid not in col_of:
+            ids = sorted(col_of)
+            raise CurateValueError(
+                f"{shown} has class id {cid}, not in {names} (ids {ids[0]}..{ids[-1]}); fix "
+                "the label or add the name"
+            )
+        out.append(col_of[cid])
+    return out
 
 
 def _class_ids(path: Path, root: Path) -> list[int]:
