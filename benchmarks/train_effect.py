@@ -1294,15 +1294,17 @@ def plan_costs_sweep(datasets: Sequence[str], costs: Sequence[float], budgets: d
         if name in NER:
             continue
         key = "map" if name in MULTI else "macro_f1"
+        none: dict[str, Scored] = {}  # trained once per dataset, compared with every cost
         for cost in costs:
             label = f"costs {cost:g}"
-            o = run_flat(name, budgets[name], seeds, ("none", "sampler_tuned"), models, log,
+            configs = ("sampler_tuned",) if none else ("none", "sampler_tuned")
+            o = run_flat(name, budgets[name], seeds, configs, models, log,
                          tuned_plans={label: {"duplicate_cost": cost, "removal_cost": cost}})
+            none = none or {model: o.scored[model]["none"] for model in models}
             plan = o.plans[label]
             drawn = never_drawn(plan, 1)[0]
             for model in models:
-                by = o.scored[model]
-                d = delta(by["none"], by["sampler_tuned"], key)
+                d = delta(none[model], o.scored[model]["sampler_tuned"], key)
                 rows.append([name, model, f"{cost:g}", int(plan.n_duplicates),
                              int(plan.n_removed), round(drawn, 3),
                              "mAP" if key == "map" else "macro-F1", fmt_delta(d), _side(d)])
