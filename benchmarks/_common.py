@@ -44,7 +44,11 @@ def machine_info() -> dict[str, Any]:
     for mod in ("numpy", "scipy", "pandas", "pyarrow", "torch", "pulp", "sklearn", "seqeval"):
         if mod in sys.modules:
             versions[mod] = getattr(sys.modules[mod], "__version__", "?")
-    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": ram_gb, "versions": versions}
+    info = {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": ram_gb, "versions": versions}
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_initialized():  # a GPU benchmark: name the GPU
+        info["gpu"] = torch.cuda.get_device_name()
+    return info
 
 
 def peak_rss_mb() -> float:

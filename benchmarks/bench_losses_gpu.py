@@ -5,15 +5,19 @@ labels (softmax losses) or multi-hot targets with 10 % positives (sigmoid losses
 runs ``forward + backward`` inside a pair of CUDA events; the rounds interleave the losses
 and the table reports the median of ``--repeats`` rounds after 3 warm-up rounds, the ratio to
 weighted ``F.cross_entropy`` (computed in float32, as autocast runs it), the ratio to
-``F.binary_cross_entropy_with_logits`` for the multi-label losses, the peak memory of one
-step, and whether the loss meets the issue's goal (<= 1.5x ``F.cross_entropy``). For the
-float32 runs it also checks every loss's CUDA value against the same loss on the CPU in
-float64 (``|diff|`` column).
+``F.binary_cross_entropy_with_logits`` for the multi-label losses, the GPU time of the
+kernels themselves (``torch.profiler``, mean of 5 steps) and its ratio to
+``F.cross_entropy``'s (at these shapes each kernel runs for microseconds, so the wall time
+is mostly launches: the kernel time is what a loss adds to a step whose launches overlap
+the model's kernels), the peak memory of one step, and whether the loss meets the issue's
+goal (<= 1.5x ``F.cross_entropy``, wall time). For the float32 runs it also checks every
+loss's CUDA value against the same loss on the CPU in float64 (``|diff|`` column).
 
     python benchmarks/bench_losses_gpu.py [--quick] [--repeats N] [--out PATH] [--compile]
 
 ``--compile`` adds ``torch.compile``-d rows for the losses made of many element-wise ops
-(``FocalLoss(gamma=2)``, ``SigmoidFocalLoss``, ``DistributionBalancedLoss``) to show what
+(``FocalLoss(gamma=2)``, ``LogitAdjustedLoss``, ``SigmoidFocalLoss``,
+``DistributionBalancedLoss``) to show what
 kernel fusion gains; each compiles once per shape and dtype during the warm-up rounds
 (tens of seconds each), so it is off by default. Their ``|diff|`` is against the eager loss
 on the same device.
@@ -46,7 +50,8 @@ QUICK_SHAPES = ((4, 32, 29),)
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 GOAL = 1.5
 GOAL_NAMES = ("FocalLoss", "LogitAdjustedLoss", "BalancedSoftmaxLoss", "DistributionBalancedLoss")
-COMPILE_NAMES = ("FocalLoss(gamma=2)", "SigmoidFocalLoss(gamma=2)", "DistributionBalancedLoss")
+COMPILE_NAMES = ("FocalLoss(gamma=2)", "LogitAdjustedLoss(tau=1)", "SigmoidFocalLoss(gamma=2)",
+                 "DistributionBalancedLoss")
 COMPILED = " (torch.compile)"
 TOLERANCE = 1e-4  # float32 on the device vs float64 on the CPU, mean reduction
 
@@ -87,6 +92,30 @@ def _peak_mb(fn: Any, logits: torch.Tensor, target: torch.Tensor, device: str) -
     fn(logits, target).backward()
     torch.cuda.synchronize()
     return round((torch.cuda.max_memory_allocated() - base) / 2**20, 1)
+
+
+def _kernel_us(fn: Any, logits: torch.Tensor, target: torch.Tensor, device: str,
+               steps: int = 5) -> float | None:
+    """GPU time of the kernels one forward+backward runs (profiler, mean of ``steps``).
+
+    The wall column holds the launch overhead of every kernel too (at these shapes a kernel
+    runs for microseconds, and each launch costs about as much); this is the GPU's own work,
+    what a loss adds to a training step whose launches overlap the model's kernels.
+    """
+    if device != "cuda":
+        return None
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(steps):
+            logits.grad = None
+            fn(logits, target).backward()
+        torch.cuda.synchronize()
+    total = sum(e.self_device_time_total for e in prof.key_averages()
+                if e.device_type == DeviceType.CUDA)
+    return total / steps
 
 
 def _cpu_check(name: str, x: dict[str, Any], c: int, kind: str, device: str) -> float:
@@ -141,14 +170,17 @@ def run(shape: tuple[int, int, int], dtype_name: str, repeats: int, device: str,
         if rep >= 3:
             for name, token in tokens:
                 times[name].append(timer.ms(token))
+    kernel = {name: _kernel_us(fn, logits, x[kind], device) for name, fn, kind in todo
+              if name not in failed}
     base = statistics.median(times[todo[0][0]])
+    base_kernel = kernel[todo[0][0]]
     bce_name = "F.binary_cross_entropy_with_logits"
     bce = statistics.median(times[bce_name]) if times[bce_name] else float("nan")
     rows = []
     for name, fn, kind in todo:
         if name in failed:
-            rows.append([dtype_name, f"{b}x{t}x{c}", name, kind, None, None, None, None,
-                         "error", None])
+            rows.append([dtype_name, f"{b}x{t}x{c}", name, kind, None, None, None, None, None,
+                         None, "error", None])
             continue
         ms = statistics.median(times[name])
         diff = None
@@ -162,6 +194,9 @@ def run(shape: tuple[int, int, int], dtype_name: str, repeats: int, device: str,
         goal = ("yes" if ms / base <= GOAL else "NO") if name.startswith(GOAL_NAMES) else ""
         rows.append([dtype_name, f"{b}x{t}x{c}", name, kind, round(ms, 4),
                      round(ms / base, 3), round(ms / bce, 3) if kind == "multi-hot" else None,
+                     None if kernel[name] is None else round(kernel[name], 1),
+                     None if kernel[name] is None or not base_kernel
+                     else round(kernel[name] / base_kernel, 3),
                      _peak_mb(fn, logits, x[kind], device), goal,
                      None if diff is None else float(f"{diff:.3g}")])
     return rows, errors
@@ -194,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     repeats = 3 if args.quick else args.repeats
     device_name = (torch.cuda.get_device_name() if args.device == "cuda" else "cpu")
     columns = ["dtype", "shape", "loss", "targets", "fwd+bwd ms (median)", "x F.cross_entropy",
-               "x F.bce_with_logits", "peak MiB", f"<= {GOAL}x goal", "|diff| vs CPU f64"]
+               "x F.bce_with_logits", "GPU kernel µs", "kernel x F.cross_entropy",
+               "peak MiB", f"<= {GOAL}x goal", "|diff| vs CPU f64"]
     tables, all_errors = [], []
     for dtype_name in DTYPES:
         rows: list[list[Any]] = []

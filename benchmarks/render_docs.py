@@ -32,7 +32,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 # Sections in this order, then any other results file by name, then the training experiment
 # and its follow-ups (train_effect_*).
-ORDER = ("bench_counting", "counting", "bench_losses", "losses", "bench_balancer", "balancer",
+ORDER = ("bench_counting", "counting", "bench_losses", "losses", "losses_gpu",
+         "bench_balancer", "balancer",
          "bench_sampler", "sampler", "bench_metrics", "metrics",
          "bench_report", "report")
 LAST = "train_effect"

@@ -819,3 +819,48 @@ def test_distribution_balanced_same_value_without_grad(target_dtype):
     assert not no_grad.requires_grad
     torch.testing.assert_close(no_grad, with_grad.detach(), atol=0, rtol=0)
     torch.testing.assert_close(loss(x.detach(), t), with_grad.detach(), atol=0, rtol=0)
+
+
+# ---------------------------------------------------------------- torch.compile
+def _compile_cases():
+    counts = [50.0, 20.0, 5.0, 1.0]
+    w = [0.5, 1.0, 2.0, 4.0]
+    return [
+        ("ce", WeightedCrossEntropy(w), "ids"),
+        ("focal", FocalLoss(2.0, alpha=w), "ids"),
+        ("la", LogitAdjustedLoss(counts, tau=1.5, weights=w), "ids"),
+        ("bs", BalancedSoftmaxLoss(counts), "ids"),
+        ("sigmoid_focal", SigmoidFocalLoss(2.0, weights=w), "multi-hot"),
+        ("db", DistributionBalancedLoss([c / 100 for c in counts]), "multi-hot"),
+    ]
+
+
+# dynamo itself instantiates DistributionBalancedLoss's autograd.Function while tracing it
+# (torch/autograd/function.py warns about that); curate never does
+@pytest.mark.filterwarnings("ignore:.*should not be instantiated:DeprecationWarning")
+@pytest.mark.parametrize("case", range(6), ids=[c[0] for c in _compile_cases()])
+def test_losses_trace_as_one_graph_and_compile_to_the_eager_value(case):
+    # float64 buffers cast to the logits' float32: the cached cast must not break the
+    # graph (it did: every weighted loss compiled as 2-3 graphs), and the traced loss
+    # must give the eager value and gradient
+    _, loss, kind = _compile_cases()[case]
+    g = torch.Generator().manual_seed(case)
+    logits = torch.randn(3, 5, 4, generator=g)
+    ids = torch.randint(0, 4, (3, 5), generator=g)
+    ids[0, :2] = -100
+    target = ids if kind == "ids" else (torch.rand(3, 5, 4, generator=g) < 0.3).float()
+    explained = torch._dynamo.explain(loss)(logits, target)
+    assert explained.graph_break_count == 0, explained.break_reasons
+    assert explained.graph_count == 1
+    torch._dynamo.reset()
+    compiled = torch.compile(loss, backend="aot_eager", fullgraph=True)
+    for fn in (loss, compiled):
+        x = logits.clone().requires_grad_(True)
+        value = fn(x, target)
+        value.backward()
+        if fn is loss:
+            want, want_grad = value.detach(), x.grad
+        else:
+            assert torch.allclose(value.detach(), want, atol=1e-6)
+            assert torch.allclose(x.grad, want_grad, atol=1e-6)
+    torch._dynamo.reset()

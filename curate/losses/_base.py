@@ -67,15 +67,18 @@ class WeightedLoss(nn.Module):
         self._cache: dict[tuple[Any, ...], Tensor] = {}
         self._versions: dict[tuple[Any, ...], int] = {}
 
-    @torch.compiler.disable  # a dict cache keyed by device/dtype: keep it out of traced graphs
     def _cast(self, t: Tensor, logits: Tensor, dtype: torch.dtype, key: tuple[Any, ...]) -> Tensor:
         """``t`` on the logits' device in ``dtype``, copied once and cached.
 
         The cache entry is dropped when the buffer changes in place (``load_state_dict``
         copies into buffers without calling ``_apply``), tracked by the tensor's version.
+        Under ``torch.compile`` the cast is traced instead (a dict cache would break the
+        graph, and the compiler fuses the cast into the loss's kernels).
         """
         if t.device == logits.device and t.dtype == dtype:
             return t
+        if torch.compiler.is_compiling():
+            return t.to(device=logits.device, dtype=dtype)
         cached = self._cache.get(key)
         version = t._version
         if cached is None or cached.shape != t.shape or self._versions.get(key) != version:
@@ -134,7 +137,7 @@ def cross_entropy(
         # fast path: F.cross_entropy's own weighted mean; an all-ignored batch makes it
         # 0/0 = nan, replaced by 0 with a (zero) gradient, without a host sync
         mean = F.cross_entropy(z, y, weight=w, ignore_index=ignore_index)
-        return torch.where((y != ignore_index).any(), mean, mean.new_zeros(()))
+        return torch.where((y != ignore_index).any(), mean, 0.0)
     total = F.cross_entropy(z, y, weight=w, ignore_index=ignore_index,
                             label_smoothing=label_smoothing, reduction="sum")
     if reduction == "sum":
