@@ -138,10 +138,29 @@ def _merge_counts(parts: list[pd.Series]) -> pd.Series:
     return pd.concat(parts).groupby(level=0, sort=False).sum().astype(np.int64)
 
 
-def _compute_counts(total: pd.Series) -> pd.Series:
-    """Order merged value counts as :class:`LabelTable` orders classes; index becomes str."""
-    order = _class_names(total.index.tolist())
-    out = pd.Series(total.to_numpy(), index=pd.Index([str(v) for v in total.index]))
+def _compute_counts(total: pd.Series, ignore_index: int | None = None,
+                    field: str = "the label column") -> pd.Series:
+    """Order merged value counts as :class:`LabelTable` orders classes; index becomes str.
+
+    Numbers are named as a table names them: integral floats as integers (``2.0`` is
+    ``"2"``), anything else a float raises; ``ignore_index`` (numbers only) is dropped.
+    """
+    values = total.index.tolist()
+    if any(isinstance(v, float) for v in values):
+        bad = [v for v in values if isinstance(v, float) and not (np.isfinite(v) and v == int(v))]
+        if bad:
+            raise CurateValueError(
+                f"{field} holds {bad[0]!r}; labels must be integers or strings, "
+                "without NaN"
+            )
+        values = [int(v) if isinstance(v, float) else v for v in values]
+    counts = pd.Series(total.to_numpy(), index=pd.Index(values, dtype=object))
+    if ignore_index is not None:
+        keep = [not (isinstance(v, int | np.integer) and not isinstance(v, bool)
+                     and v == ignore_index) for v in values]
+        counts = counts[np.asarray(keep, dtype=bool)]
+    order = _class_names(counts.index.tolist())
+    out = pd.Series(counts.to_numpy(), index=pd.Index([str(v) for v in counts.index]))
     return out.reindex(order).astype(np.int64).rename_axis("class").rename("count")
 
 

@@ -346,3 +346,15 @@ def test_threshold_errors_are_one_line(tmp_path, capsys, names, thresholds, need
     assert main([*argv, "--thresholds", thresholds]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and needle in err and err.count("\n") == 1, err
+
+
+def test_csv_integer_labels_score_numerically_and_match_text_predictions(tmp_path, capsys):
+    (tmp_path / "t.csv").write_text("label\n1\n2\n10\n2\n")
+    (tmp_path / "p.csv").write_text("pred\n1\n2\n10\n10\n")
+    (tmp_path / "x.csv").write_text("pred\n1\n2\nx\n2\n")  # a prediction that is not a number
+    assert main(["evaluate", str(tmp_path / "t.csv"), str(tmp_path / "p.csv"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert list(out)[:3] == ["1", "2", "10"]
+    assert main(["evaluate", str(tmp_path / "t.csv"), str(tmp_path / "x.csv"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["accuracy"] == 0.75  # "2" of the truth and "2" of the predictions: one class

@@ -24,7 +24,7 @@ from curate.io import (
     read_voc,
     read_yolo,
 )
-from curate.io._yolo import _parse_yaml_names
+from curate.io._yolo import read_yaml_names
 from curate.labels import LabelTable
 from curate.stats import _compute_counts, _merge_counts, _update_values
 
@@ -138,8 +138,39 @@ def test_read_yolo_data_yaml_forms(tmp_path, yaml_text):
     assert t.classes == ("person", "bi cycle", "car")
     assert t.matrix.toarray().tolist() == [[2, 0, 1], [0, 0, 0]]
     assert t.sample_ids.tolist() == ["train/a", "train/b"]
-    assert _parse_yaml_names(yaml_text) in (["person", "bi cycle", "car"],
-                                            {0: "person", 1: "bi cycle", 2: "car"})
+    assert read_yaml_names(tmp_path / "data.yaml") in (["person", "bi cycle", "car"],
+                                                       {0: "person", 1: "bi cycle", 2: "car"})
+
+
+def test_read_yolo_yaml_names_with_commas_quotes_and_a_bom(tmp_path):
+    # a quoted name with a comma, a '#' inside quotes, and a BOM (the hand-written parser
+    # this replaced split "'stop, sign'" into two classes and shifted every later id)
+    (tmp_path / "data.yaml").write_bytes(
+        "\ufeffnames: ['traffic light', 'stop, sign', person, \"no #3\"]\n".encode())
+    lab = tmp_path / "labels"
+    lab.mkdir()
+    (lab / "a.txt").write_text("0 0.5 0.5 0.1 0.1\n1 0.5 0.5 0.1 0.1\n2 0.5 0.5 0.1 0.1\n")
+    t = read_yolo(lab, data_yaml=tmp_path / "data.yaml")
+    assert t.classes == ("traffic light", "stop, sign", "person", "no #3")
+    assert t.counts.tolist() == [1, 1, 1, 0]
+
+
+def test_read_yolo_classes_txt_with_bom_and_crlf(tmp_path):
+    lab = tmp_path / "labels"
+    lab.mkdir()
+    (lab / "a.txt").write_text("1 0.5 0.5 0.1 0.1\n")
+    (lab / "classes.txt").write_bytes("\ufeffcat\r\ndog\r\n".encode())
+    assert read_yolo(lab).classes == ("cat", "dog")
+
+
+@pytest.mark.parametrize("names", [[], {}])
+def test_read_yolo_empty_names_is_a_clear_error(tmp_path, names):
+    (tmp_path / "a.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    with pytest.raises(CurateValueError, match="class names are empty"):
+        read_yolo(tmp_path, names=names)
+    (tmp_path / "classes.txt").write_text("\n")
+    with pytest.raises(CurateValueError, match="class names are empty"):
+        read_yolo(tmp_path)
 
 
 def test_read_yolo_names_and_classes_txt(tmp_path):
@@ -449,3 +480,81 @@ def test_string_tags_take_the_order_of_id2label(tmp_path):
     pq.write_table(pa.table({"tags": [["B-PER", "O"], ["O"]]}), tmp_path / "t.parquet")
     t = read_labels(tmp_path / "t.parquet", id2label=["O", "B-PER", "I-PER"])
     assert t.classes == ("O", "B-PER", "I-PER") and t.counts.tolist() == [2, 1, 0]
+
+
+# ------------------------------------------------ one answer on every path (review cases)
+@pytest.mark.parametrize("column", [
+    [[1, -100, 2], [-100], [2, 2]],           # Hugging Face ids with the ignore id
+    pa.array([1, -100, 2], pa.int8()),        # scalar ids
+    [1.0, 2.0, 10.0, 2.0],                    # integral floats name "1", not "1.0"
+    [[1.0, 2.0], [10.0]],
+])
+def test_count_labels_equals_read_table_on_ids_and_floats(tmp_path, column):
+    p = tmp_path / "labels.parquet"
+    pq.write_table(pa.table({"labels": column}), p)
+    got = count_labels(p, column="labels", progress=False)
+    want = read_table(p, column="labels").counts
+    assert got.to_dict() == want[want > 0].to_dict()
+    assert list(got.index) == [c for c in want.index if want[c] > 0]
+    assert "-100" not in got.index
+
+
+def test_count_labels_refuses_non_integral_floats(tmp_path):
+    p = tmp_path / "labels.parquet"
+    pq.write_table(pa.table({"labels": [1.5, 2.0]}), p)
+    with pytest.raises(CurateValueError, match=r"labels\.parquet\['labels'\] holds 1\.5"):
+        count_labels(p, column="labels", progress=False)
+
+
+def test_csv_integer_labels_order_numerically_as_jsonl_and_parquet(tmp_path):
+    (tmp_path / "a.csv").write_text("label\n2\n10\n1\n2\n-100\n")
+    (tmp_path / "a.jsonl").write_text("".join(f'{{"label": {v}}}\n' for v in (2, 10, 1, 2, -100)))
+    csv, jsonl = read_labels(tmp_path / "a.csv"), read_labels(tmp_path / "a.jsonl")
+    assert csv.classes == jsonl.classes == ("1", "2", "10")
+    assert csv.counts.tolist() == jsonl.counts.tolist() == [1, 2, 1]
+    assert csv.n_samples == 5  # the -100 row is an empty sample, as in JSONL
+    (tmp_path / "b.csv").write_text("id,labels\na,3|10\nb,2\n")
+    assert read_labels(tmp_path / "b.csv", delimiter="|").classes == ("2", "3", "10")
+    # not plain integers: the text stays text, "01" and "1" two classes
+    (tmp_path / "c.csv").write_text("label\n01\n1\n")
+    assert read_labels(tmp_path / "c.csv").classes == ("01", "1")
+
+
+def test_csv_empty_piece_between_delimiters_is_an_error_not_a_class(tmp_path):
+    (tmp_path / "a.csv").write_text("id,labels\na,cat|dog\nb,cat||dog\n")
+    with pytest.raises(CurateValueError, match=r"labels\[1\] is 'cat\|\|dog': an empty label"):
+        read_labels(tmp_path / "a.csv", delimiter="|")
+
+
+@pytest.mark.parametrize("token", ["\x85", "\u2028", "a\u2029b"])
+def test_conll_lines_end_at_newline_only(tmp_path, token):
+    # U+0085 is cp1252's ellipsis read as latin-1; str.splitlines() broke sentences there
+    p = tmp_path / "a.conll"
+    p.write_text(f"He\tO\n{token}\tO\nJohn\tB-PER\n\nMary\tB-PER\n", encoding="utf-8")
+    t = read_labels(p, format="conll", sep="\t")
+    assert t.n_samples == 2
+    assert t.counts.to_dict() == {"B-PER": 2, "O": 2}
+    p.write_text(f"He O\n{token} O\nJohn B-PER\n\nMary B-PER\n", encoding="utf-8")
+    assert read_labels(p, format="conll").counts.to_dict() == {"B-PER": 2, "O": 2}
+
+
+def test_coco_bad_category_ids_and_null_annotations_are_clear_errors(tmp_path):
+    p = tmp_path / "i.json"
+    doc = {"images": [{"id": 1}], "annotations": [],
+           "categories": [{"id": 1, "name": "a"}, {"id": "90", "name": "b"}]}
+    p.write_text(json.dumps(doc))
+    with pytest.raises(CurateValueError, match=r"categories\[1\] has id '90' \(str\)"):
+        read_coco(p)
+    doc["categories"], doc["annotations"] = [{"id": 1, "name": "a"}], None
+    p.write_text(json.dumps(doc))
+    with pytest.raises(CurateValueError, match="'annotations': null, not a list"):
+        read_coco(p)
+
+
+def test_parquet_folder_with_two_schemas_is_a_clear_error(tmp_path):
+    pq.write_table(pa.table({"label": ["a", "b"]}), tmp_path / "1.parquet")
+    pq.write_table(pa.table({"label": [1, 2]}), tmp_path / "2.parquet")
+    for read in (lambda: read_labels(tmp_path),
+                 lambda: count_labels(tmp_path, column="label", progress=False)):
+        with pytest.raises(CurateValueError, match="must hold its columns with the same types"):
+            read()

@@ -257,3 +257,50 @@ def test_from_frame_sample_level_on_lists_counts_presence():
     assert inst.counts.tolist() == [3, 1] and inst.level == "instance"
     assert samp.counts.tolist() == [2, 1] and samp.level == "sample"
     assert samp.counts.tolist() == inst.support.tolist()
+
+
+# ------------------------------------------------ numbers and strings (review cases)
+@pytest.mark.parametrize("y", [[1, "1"], (1, "1"), ["1", 1]])
+def test_from_array_list_mixing_int_and_str_is_an_error(y):
+    # numpy turns [1, "1"] into two strings; the table must not merge them
+    with pytest.raises(CurateValueError, match="both would be class '1'"):
+        LabelTable.from_array(y)
+
+
+def test_from_array_and_from_labels_order_mixed_lists_alike():
+    assert LabelTable.from_array([2, 10, "x"]).classes == ("2", "10", "x")
+    assert LabelTable.from_labels([[2], [10], ["x"]]).classes == ("2", "10", "x")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: LabelTable.from_labels([[1.5]]),
+    lambda: LabelTable.from_labels([["a"], [1.5]]),
+    lambda: LabelTable.from_array([1.5, "a"]),
+    lambda: LabelTable.from_array(np.array([2.0, 1.5], dtype=object)),
+])
+def test_non_integral_float_labels_are_refused_on_every_path(make):
+    with pytest.raises(CurateValueError, match=r"holds 1\.5; labels must be integers or strings"):
+        make()
+
+
+def test_integral_float_labels_are_integers_on_every_path():
+    assert LabelTable.from_labels([[2.0], [1]]).classes == ("1", "2")
+    assert LabelTable.from_array(np.array([2.0, 1], dtype=object)).classes == ("1", "2")
+    assert LabelTable.from_array(np.array([2.0, 1.0])).classes == ("1", "2")
+
+
+def test_id2label_on_a_scalar_column_keeps_sample_level():
+    frame = pd.DataFrame({"label": [0, 1, 1, -100]})
+    plain = LabelTable.from_frame(frame, "label")
+    named = LabelTable.from_frame(frame, "label", id2label=["neg", "pos"])
+    assert plain.level == named.level == "sample"
+    assert named.counts.to_dict() == {"neg": 1, "pos": 2}
+    lists = LabelTable.from_frame(pd.DataFrame({"label": [[0, 1], [1, 1]]}), "label",
+                                  id2label=["neg", "pos"])
+    assert lists.level == "instance" and lists.counts.tolist() == [1, 3]
+
+
+def test_categorical_column_with_a_missing_value_is_a_clear_error():
+    frame = pd.DataFrame({"label": pd.Categorical([1, None, 2])})
+    with pytest.raises(CurateValueError, match=r"frame\['label'\]\[1\] is missing"):
+        LabelTable.from_frame(frame, "label")

@@ -150,6 +150,23 @@ def _output(args: argparse.Namespace) -> str:
     return "text" if args.digits is not None else "markdown"
 
 
+def _csv_text_if_mixed(args: argparse.Namespace, columns: tuple[Any, ...]) -> tuple[Any, ...]:
+    """CSV integer labels are read as ints (numeric class order); when another column holds
+    strings, a CSV column goes back to its text so that ``2`` and ``"2"`` stay one class."""
+    paths = (args.true, args.pred, args.vs)
+    flats = [None if c is None else _flat(c) for c in columns]
+    if not any(f and any(isinstance(v, str) for v in f) for f in flats):
+        return columns
+    out = []
+    for path, col, flat in zip(paths, columns, flats, strict=True):
+        is_csv = path is not None and (args.format or infer_format(Path(path))) == "csv"
+        if col is not None and is_csv and flat and all(_is_int(v) for v in flat):
+            col = [[str(x) for x in v] if isinstance(v, list) else None if v is None
+                   else str(v) for v in col]
+        out.append(col)
+    return tuple(out)
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -308,10 +325,11 @@ def run(args: argparse.Namespace) -> int:
         task = args.task if args.task != "auto" else detect_task(
             y_true, y_pred, ignore_index=args.ignore_index)
         kw.update(_class_options(args, y_true, task))
+    other = _load(args.vs, args, args.pred_column, "predictions", -1) if args.vs else None
+    y_true, y_pred, other = _csv_text_if_mixed(args, (y_true, y_pred, other))
     ev = evaluate(y_true, y_pred, **kw)
     ev_vs = cmp = None
-    if args.vs:
-        other = _load(args.vs, args, args.pred_column, "predictions", -1)
+    if other is not None:
         ev_vs = evaluate(y_true, other, **kw)
         cmp = compare(ev, ev_vs, names=tuple(args.names))
     if output == "json":

@@ -76,12 +76,26 @@ def read_coco(
     images = _section(doc, "images", p)
     cats = _section(doc, "categories", p)
     anns = doc.get("annotations", [])
+    if not isinstance(anns, list):
+        raise CurateValueError(
+            f"{p} has 'annotations': {type(anns).__name__ if anns is not None else 'null'}, "
+            "not a list; give the objects as a list ([] for images without objects)"
+        )
     if not images:
         raise CurateValueError(f"{p} has no images (0 samples); pass a non-empty dataset")
     image_ids = [_key(img, "id", f"images[{i}]") for i, img in enumerate(images)]
     _check_unique(image_ids, "images", "id", p)
-    cat_pairs = sorted((_key(c, "id", f"categories[{i}]"), str(_key(c, "name", f"categories[{i}]")))
-                       for i, c in enumerate(cats))
+    cat_ids = [_key(c, "id", f"categories[{i}]") for i, c in enumerate(cats)]
+    kinds = {type(v) for v in cat_ids}
+    if len(kinds) > 1 or kinds & {bool, float, type(None), list, dict}:
+        i, v = next((i, v) for i, v in enumerate(cat_ids)
+                    if type(v) is not int or len(kinds) == 1)
+        raise CurateValueError(
+            f"categories[{i}] has id {v!r} ({type(v).__name__}); COCO category ids are "
+            "integers, all of one type: fix the id in the categories list"
+        )
+    cat_pairs = sorted((cid, str(_key(c, "name", f"categories[{i}]")))
+                       for i, (cid, c) in enumerate(zip(cat_ids, cats, strict=True)))
     _check_unique([c for c, _ in cat_pairs], "categories", "id", p)
     row_of = {v: i for i, v in enumerate(image_ids)}
     col_of = {cid: j for j, (cid, _) in enumerate(cat_pairs)}

@@ -18,3 +18,11 @@ def existing_path(path: str | os.PathLike[str], field: str, *, kind: str = "any"
     if kind == "dir" and not p.is_dir():
         raise CurateValueError(f"{field} {str(p)!r} is a file; pass a folder")
     return p
+
+
+def schema_hint(p: Path) -> str:
+    """The likely cause of a failed read of a parquet folder, for the error message."""
+    if p.is_dir():
+        return ("; every file of a parquet folder must hold its columns with the same types: "
+                "rewrite the files that differ")
+    return ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +12,9 @@ from curate.io._common import existing_path
 from curate.labels import LabelTable
 
 __all__ = ["read_conll", "read_conll_sentences"]
+
+_SPACE = " \t\r\f\v"
+_ASCII_SPACE = re.compile(r"[ \t\r\f\v]+")
 
 
 def read_conll_sentences(
@@ -69,9 +73,13 @@ def read_conll_sentences(
     except LookupError as exc:
         raise CurateValueError(f"encoding {encoding!r} is unknown ({exc}); pass e.g. "
                                "'utf-8' or 'latin-1'") from exc
-    for n, line in enumerate(text.splitlines(), start=1):
-        parts = line.split(sep) if sep is not None else line.split()
-        parts = [x.strip() for x in parts]
+    # lines end at "\n" (and "\r\n") only, and fields split and strip on ASCII whitespace:
+    # str.splitlines()/str.split() would also break at U+0085 or U+2028, which are tokens
+    # in real text (U+0085 is cp1252's ellipsis read as latin-1)
+    for n, line in enumerate(text.split("\n"), start=1):
+        line = line.rstrip("\r")
+        parts = line.split(sep) if sep is not None else _ASCII_SPACE.split(line.strip(_SPACE))
+        parts = [x.strip(_SPACE) for x in parts]
         if not any(parts):
             _flush(current, sentences)
             current = [[] for _ in cols]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +14,7 @@ import pandas as pd
 
 from curate._validation import Options, check_param
 from curate.exceptions import CurateValueError
-from curate.io._common import existing_path
+from curate.io._common import existing_path, schema_hint
 from curate.labels._arrow import check_label_type
 
 __all__ = ["FORMATS", "LABEL_COLUMNS", "PREDICTION_COLUMNS", "infer_format", "read_column"]
@@ -180,6 +181,7 @@ def read_column(
                        role)
     if delimiter is not None:
         frame = split_cells(frame, name, delimiter, fmt)
+    frame = integer_cells(frame, name, fmt)
     arr = frame.column(name).combine_chunks()
     check_label_type(arr.type, f"column {name!r} of {p.name}")
     return arr
@@ -259,7 +261,7 @@ def _read_parquet(p: Path, columns: list[str]) -> Any:
 
     try:
         dataset = ds.dataset(p, format="parquet")
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError) as exc:
         raise CurateValueError(f"{p.name} is not a readable parquet dataset ({exc})") from exc
     names = dataset.schema.names
     for c in columns:
@@ -269,8 +271,8 @@ def _read_parquet(p: Path, columns: list[str]) -> Any:
     wanted = list(dict.fromkeys([*columns, *usual])) or names
     try:
         return dataset.to_table(columns=wanted)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise CurateValueError(f"{p.name} could not be read ({exc})") from exc
+    except (pa.ArrowException, OSError) as exc:
+        raise CurateValueError(f"{p.name} could not be read ({exc}){schema_hint(p)}") from exc
 
 
 def split_cells(frame: Any, column: str, delimiter: str, fmt: str) -> Any:
@@ -284,5 +286,42 @@ def split_cells(frame: Any, column: str, delimiter: str, fmt: str) -> Any:
     cells = frame.column(column).to_pylist()
     lists = [[] if not isinstance(v, str) or v == "" else [x.strip() for x in v.split(delimiter)]
              for v in cells]
+    for i, pieces in enumerate(lists):
+        if "" in pieces:
+            raise CurateValueError(
+                f"{column}[{i}] is {cells[i]!r}: an empty label between {delimiter!r} "
+                f"delimiters (or at an end); remove the extra {delimiter!r} (an empty cell is "
+                "an empty sample)"
+            )
     idx = frame.column_names.index(column)
     return frame.set_column(idx, column, pa.array(lists, type=pa.list_(pa.string())))
+
+
+_PLAIN_INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+
+
+def integer_cells(frame: Any, column: str, fmt: str) -> Any:
+    """CSV cells are read as text: a label column whose every label is a plain integer
+    (``"2"``, ``"-100"``; not ``"02"`` or ``" 2"``) becomes integers, so its classes order
+    numerically and ``-100`` is the ignore id, as in JSONL and parquet."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if fmt != "csv":
+        return frame
+    col = frame.column(column)
+    flat = col
+    while pa.types.is_list(flat.type) or pa.types.is_large_list(flat.type):
+        flat = pc.list_flatten(flat)
+    if not (pa.types.is_string(flat.type) or pa.types.is_large_string(flat.type)):
+        return frame
+    values = flat.drop_null().to_pylist()
+    if not values or not all(_PLAIN_INT.match(v) for v in values):
+        return frame
+    is_list = pa.types.is_list(col.type) or pa.types.is_large_list(col.type)
+    as_int = pa.list_(pa.int64()) if is_list else pa.int64()
+    try:
+        converted = pc.cast(col, as_int)
+    except pa.ArrowInvalid:  # beyond int64: keep them as text
+        return frame
+    return frame.set_column(frame.column_names.index(column), column, converted)

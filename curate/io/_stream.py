@@ -10,7 +10,7 @@ import pandas as pd
 
 from curate._validation import InstanceOf, Interval, validate_params
 from curate.exceptions import CurateValueError
-from curate.io._common import existing_path
+from curate.io._common import existing_path, schema_hint
 from curate.stats import _compute_counts, _merge_counts, _update_values
 
 __all__ = ["count_labels"]
@@ -20,7 +20,8 @@ _MERGE_EVERY = 1_000_000
 
 
 @validate_params(
-    {"batch_size": [Interval(int, 1, None)], "progress": [InstanceOf((bool,), "a bool")]}
+    {"batch_size": [Interval(int, 1, None)], "progress": [InstanceOf((bool,), "a bool")],
+     "ignore_index": [Interval(int, None, None)]}
 )
 def count_labels(
     path: str | os.PathLike[str],
@@ -28,6 +29,7 @@ def count_labels(
     column: str,
     batch_size: int = 1 << 17,
     progress: bool = True,
+    ignore_index: int = -100,
 ) -> pd.Series:
     """Count labels per class in a parquet file or folder, one record batch at a time.
 
@@ -47,6 +49,9 @@ def count_labels(
         Rows per record batch.
     progress : bool, default=True
         Show a tqdm progress bar (rows) on stderr when it is a terminal.
+    ignore_index : int, default=-100
+        Integer label that is not a class (Hugging Face's padding id), dropped as
+        :func:`read_table` drops it.
 
     Returns
     -------
@@ -58,7 +63,8 @@ def count_labels(
     Raises
     ------
     CurateValueError
-        When the column is missing, holds a null label, or the dataset has no rows.
+        When the column is missing, holds a null label or a non-integral float label, or the
+        dataset has no rows.
 
     Examples
     --------
@@ -88,11 +94,11 @@ def count_labels(
             if pending > _MERGE_EVERY:
                 parts, pending = [_merge_counts(parts)], 0
             bar.update(batch.num_rows)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise CurateValueError(f"{p.name} could not be read ({exc})") from exc
+    except (pa.ArrowException, OSError) as exc:
+        raise CurateValueError(f"{p.name} could not be read ({exc}){schema_hint(p)}") from exc
     finally:
         bar.close()
-    return _compute_counts(_merge_counts(parts))
+    return _compute_counts(_merge_counts(parts), ignore_index, f"{p.name}[{column!r}]")
 
 
 def _open(p: Any, column: str) -> Any:
@@ -101,7 +107,7 @@ def _open(p: Any, column: str) -> Any:
 
     try:
         schema = ds.dataset(p, format="parquet").schema
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError) as exc:
         raise CurateValueError(f"{p.name} is not a readable parquet dataset ({exc})") from exc
     if column not in schema.names:
         raise CurateValueError(

@@ -9,8 +9,14 @@ from typing import Any
 
 from curate._validation import StrEnum
 from curate.exceptions import CurateValueError
-from curate.io._common import existing_path
-from curate.io._formats import infer_format, pick_column, read_frame, split_cells
+from curate.io._common import existing_path, schema_hint
+from curate.io._formats import (
+    infer_format,
+    integer_cells,
+    pick_column,
+    read_frame,
+    split_cells,
+)
 from curate.labels import LabelTable
 
 __all__ = ["read_table"]
@@ -105,6 +111,7 @@ def read_table(
         pick_column(id_column, list(frame.column_names), p)
     if delimiter is not None:
         frame = split_cells(frame, column, delimiter, fmt.value)
+    frame = integer_cells(frame, column, fmt.value)
     return LabelTable.from_frame(frame, column, id_column=id_column, classes=classes,
                                  background=background, level=level, id2label=id2label,
                                  ignore_index=ignore_index)
@@ -122,7 +129,7 @@ def _read_parquet_encoded(p: Path, column: str | None, id_column: str | None) ->
 
     try:
         schema = ds.dataset(p, format="parquet").schema
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError) as exc:
         raise CurateValueError(f"{p.name} is not a readable parquet dataset ({exc})") from exc
     column = pick_column(column, schema.names, p)
     if id_column is not None:
@@ -137,5 +144,5 @@ def _read_parquet_encoded(p: Path, column: str | None, id_column: str | None) ->
     wanted = list(dict.fromkeys(c for c in (column, id_column) if c is not None))
     try:
         return ds.dataset(p, format=fmt).to_table(columns=wanted), column
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise CurateValueError(f"{p.name} could not be read ({exc})") from exc
+    except (pa.ArrowException, OSError) as exc:
+        raise CurateValueError(f"{p.name} could not be read ({exc}){schema_hint(p)}") from exc

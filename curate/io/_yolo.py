@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -75,8 +74,8 @@ def read_yolo(
     files = sorted(f for f in root.rglob("*.txt")
                    if f.name != "classes.txt" and not f.name.startswith("."))
     if names is None and data_yaml is None and (root / "classes.txt").is_file():
-        names = [ln.strip() for ln in (root / "classes.txt").read_text().splitlines()
-                 if ln.strip()]
+        text = (root / "classes.txt").read_text(encoding="utf-8-sig")  # Notepad writes a BOM
+        names = [ln.strip() for ln in text.split("\n") if ln.strip()]
     if data_yaml is not None:
         names = read_yaml_names(existing_path(data_yaml, "data_yaml", kind="file"))
     if names is None:
@@ -85,6 +84,11 @@ def read_yolo(
             "(--names a,b,c or --data-yaml data.yaml)"
         )
     id2name = _id2name(names)
+    if not id2name:
+        raise CurateValueError(
+            "the class names are empty (names=[], an empty classes.txt or 'names:' entry); "
+            "list one name per class id"
+        )
     if not files:
         raise CurateValueError(
             f"labels_dir {str(root)!r} holds no .txt label files (0 samples)"
@@ -186,69 +190,19 @@ def _id2name(names: Sequence[str] | dict[Any, str]) -> dict[int, str]:
 
 
 def read_yaml_names(path: Path) -> list[str] | dict[int, str]:
-    """Return the ``names`` entry of a YOLO ``data.yaml`` (PyYAML if installed, else built-in)."""
-    text = path.read_text(encoding="utf-8")
+    """Return the ``names`` entry of a YOLO ``data.yaml`` (PyYAML, as ultralytics reads it)."""
+    import yaml
+
     try:
-        import yaml
-    except ImportError:
-        names = _parse_yaml_names(text)
-    else:
-        try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise CurateValueError(f"{path.name} is not valid YAML ({exc})") from exc
-        names = doc.get("names") if isinstance(doc, dict) else None
+        doc = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise CurateValueError(f"{path.name} is not UTF-8 text ({exc.reason}); re-save it "
+                               "as UTF-8") from exc
+    except yaml.YAMLError as exc:
+        raise CurateValueError(f"{path.name} is not valid YAML ({exc})") from exc
+    names = doc.get("names") if isinstance(doc, dict) else None
     if not names or not isinstance(names, list | dict):
         raise CurateValueError(
             f"{path.name} has no 'names:' list or mapping; add the class names to it"
         )
     return names
-
-
-_INLINE = re.compile(r"^names\s*:\s*\[(.*)\]\s*(#.*)?$")
-
-
-def _unquote(s: str) -> str:
-    s = s.split(" #", 1)[0].strip()
-    if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
-        return s[1:-1]
-    return s
-
-
-def _parse_yaml_names(text: str) -> list[str] | dict[int, str] | None:
-    """Parse the three ``names:`` forms YOLO uses, without a YAML dependency.
-
-    Examples
-    --------
-    >>> _parse_yaml_names("nc: 2\\nnames: ['a', b]\\n")
-    ['a', 'b']
-    >>> _parse_yaml_names("names:\\n  0: person\\n  1: 'traffic light'\\n")
-    {0: 'person', 1: 'traffic light'}
-    >>> _parse_yaml_names("names:\\n  - cat\\n  - dog\\n")
-    ['cat', 'dog']
-    """
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        m = _INLINE.match(line.strip()) if not line.startswith((" ", "\t")) else None
-        if m:
-            return [_unquote(v) for v in m.group(1).split(",") if v.strip()]
-        if line.rstrip() == "names:" or re.match(r"^names\s*:\s*(#.*)?$", line):
-            return _parse_block(lines[i + 1:])
-    return None
-
-
-def _parse_block(lines: list[str]) -> list[str] | dict[int, str]:
-    items: list[str] = []
-    mapping: dict[int, str] = {}
-    for line in lines:
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if not line.startswith((" ", "\t", "-")):
-            break
-        body = line.strip()
-        if body.startswith("- "):
-            items.append(_unquote(body[2:]))
-        elif ":" in body:
-            key, value = body.split(":", 1)
-            mapping[int(key.strip())] = _unquote(value)
-    return mapping if mapping else items

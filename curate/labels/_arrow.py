@@ -41,6 +41,10 @@ def frame_chunks(frame: Any, column: Any, field: str) -> Any:
     if isinstance(frame, pd.DataFrame):
         series = frame[column]
         if isinstance(series.dtype, pd.CategoricalDtype):
+            if series.isna().any():
+                i = int(np.flatnonzero(series.isna().to_numpy())[0])
+                raise data_error(f"frame[{column!r}][{i}]", None, "is missing (NaN)",
+                                 "drop the row or give it a class")
             series = series.astype(series.cat.categories.dtype)
         try:
             arr = pa.array(series, from_pandas=True)

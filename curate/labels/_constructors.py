@@ -104,6 +104,19 @@ def from_flat(
             i = int(np.searchsorted(np.cumsum(lengths), j, side="right"))
             raise data_error(f"{field}[{i}]", lab, f"holds {lab!r}, not a label",
                              "labels must be strings or integers")
+    if any(isinstance(v, float | np.floating) for v in flat):
+        # a float label is a number: 2.0 is class "2" (as in arrow columns and float arrays)
+        # and 1.5 or NaN is refused, never a class named "1.5"
+        fixed = []
+        for j, v in enumerate(flat):
+            if isinstance(v, float | np.floating):
+                if not (np.isfinite(v) and v == np.round(v)):
+                    i = int(np.searchsorted(np.cumsum(lengths), j, side="right"))
+                    raise data_error(f"{field}[{i}]", v, f"holds {float(v)!r}",
+                                     "labels must be integers or strings, without NaN")
+                v = int(v)
+            fixed.append(v)
+        flat = fixed
     _check_no_mixed_types(list(flat), lengths, field)
     names = np.array([str(v) for v in flat], dtype=object)
     classes = _class_names(flat) if classes is None else [str(c) for c in classes]
@@ -167,6 +180,13 @@ def from_array(
     if hasattr(y, "detach"):
         y = y.detach().cpu().numpy()
     arr = np.asarray(y)
+    if arr.dtype.kind in "US" and arr.ndim == 1 and not isinstance(y, np.ndarray):
+        # numpy turns [1, "1"] into two strings: keep the Python values so that mixing
+        # numbers and strings is caught below instead of merged
+        values = list(y)
+        if not all(isinstance(v, str) for v in values):
+            arr = np.empty(len(values), dtype=object)
+            arr[:] = values
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
@@ -525,8 +545,11 @@ def _from_id_column(cls: type[LabelTable], arr: Any, column: str, *, id2label: A
     rows = [flat[offsets[i]:offsets[i + 1]] for i in range(len(lengths))]
     _, names = _parse.normalize_id2label(id2label)
     is_tags = _parse.detect_tags([names]) is not None
-    if level is None:
-        level = Level.TOKEN if is_tags else Level.INSTANCE
+    if level is None:  # as without id2label: tags by token, a scalar column by sample
+        if is_tags:
+            level = Level.TOKEN
+        else:
+            level = Level.INSTANCE if _arrow.is_list_type(arr.type) else Level.SAMPLE
     lvl_arg = "instance" if level is Level.SAMPLE else level.value
     bg: str | None = ("auto" if is_tags else None) if background is None else background
     table = from_token_ids(cls, rows, id2label=id2label, ignore_index=ignore_index,
