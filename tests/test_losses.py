@@ -252,13 +252,37 @@ def test_weights_are_a_buffer_that_moves_with_to():
     assert meta.weight.device.type == "meta"
 
 
-def test_weights_cast_once_and_cached():
-    loss = FocalLoss(2.0, alpha=[1.0, 2.0])  # float64 buffer
-    x = torch.randn(4, 2)
-    loss(x, torch.tensor([0, 1, 1, 0]))
-    first = loss._cache[(x.device, torch.float32)]
-    loss(x, torch.tensor([1, 1, 1, 0]))
-    assert loss._cache[(x.device, torch.float32)] is first
+@pytest.mark.parametrize("change", ["assign", "data", "data_copy", "inplace"])
+@pytest.mark.parametrize("make", [
+    lambda w: WeightedCrossEntropy(w),
+    lambda w: FocalLoss(0.0, alpha=w),
+])
+def test_changed_weight_buffer_takes_effect_at_once(change, make):
+    # float32 logits, float64 buffer: each call casts; a cache keyed on (device, dtype) kept
+    # serving the old weights after any change but load_state_dict
+    loss = make([1.0, 1.0, 1.0])
+    z = torch.randn(6, 3, generator=torch.Generator().manual_seed(0))
+    y = torch.tensor([0, 1, 2, 2, 1, 0])
+    loss(z, y)
+    new = torch.tensor([1.0, 5.0, 0.2], dtype=torch.float64)
+    if change == "assign":
+        loss.weight = new
+    elif change == "data":
+        loss.weight.data = new
+    elif change == "data_copy":
+        loss.weight.data.copy_(new)  # does not bump the tensor's version
+    else:
+        with torch.no_grad():
+            loss.weight.mul_(new)
+    torch.testing.assert_close(loss(z, y), F.cross_entropy(z, y, weight=new.float()))
+
+
+def test_changed_offset_buffer_takes_effect_at_once():
+    loss = LogitAdjustedLoss([10, 1], 1.0)
+    z, y = torch.zeros(2, 2), torch.tensor([0, 1])
+    loss(z, y)
+    loss.offset = torch.log(torch.tensor([0.5, 0.5], dtype=torch.float64))
+    torch.testing.assert_close(loss(z, y), F.cross_entropy(z, y))
 
 
 def test_output_follows_logits_dtype_and_device():
@@ -729,10 +753,10 @@ def test_ignored_elements_do_not_change_the_result():
     torch.testing.assert_close(part[keep], full[keep])
 
 
-def test_buffers_move_and_cache_refreshes_after_load_state_dict():
+def test_buffers_move_and_refresh_after_load_state_dict():
     loss = LogitAdjustedLoss([10, 1], 1.0, weights=[1.0, 1.0])
     assert {"offset", "weight"} <= set(loss.state_dict())
-    x = torch.zeros(1, 2)  # float32 logits: the float64 buffers get cast and cached
+    x = torch.zeros(1, 2)  # float32 logits: the float64 buffers get cast
     before = loss(x, torch.tensor([1])).item()
     other = LogitAdjustedLoss([1, 10], 1.0, weights=[1.0, 1.0])
     loss.load_state_dict(other.state_dict())
@@ -740,7 +764,7 @@ def test_buffers_move_and_cache_refreshes_after_load_state_dict():
     assert after == pytest.approx(other(x, torch.tensor([1])).item()) and after != before
     wce = WeightedCrossEntropy([1.0, 1.0])
     z, y = torch.tensor([[0.3, -0.2], [1.0, 2.0]]), torch.tensor([0, 1])
-    wce(z, y)  # caches float32 weights [1, 1]
+    wce(z, y)  # float32 weights [1, 1]
     wce.load_state_dict({"weight": torch.tensor([1.0, 3.0], dtype=torch.float64)})
     torch.testing.assert_close(wce(z, y), F.cross_entropy(z, y, weight=torch.tensor([1.0, 3.0])))
 

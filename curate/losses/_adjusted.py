@@ -71,7 +71,7 @@ class _ShiftedCrossEntropy(WeightedLoss):
             )
         dtype = compute_dtype(logits)
         # half-precision logits + a float32 offset promote to float32 in one kernel
-        z = z + self._cast(self.offset, logits, dtype, ("offset", logits.device, dtype))
+        z = z + self._cast(self.offset, logits, dtype)
         w = self._weight_for(logits, z.shape[-1], dtype)
         return cross_entropy(z, y, w, self.ignore_index, 0.0, self.reduction, target.shape)
 

@@ -55,7 +55,7 @@ def flatten(logits: Tensor, target: Tensor, owner: str) -> tuple[Tensor, Tensor]
 
 
 class WeightedLoss(nn.Module):
-    """Holds the optional class-weight buffer and the device/dtype cache of buffers."""
+    """Holds the optional class-weight buffer and casts buffers to the logits' device/dtype."""
 
     weight: Tensor | None
 
@@ -64,28 +64,16 @@ class WeightedLoss(nn.Module):
         check_param("reduction", reduction, [REDUCTIONS], owner)
         self.reduction = reduction
         self.register_buffer("weight", as_weight_tensor(weights, owner, name))
-        self._cache: dict[tuple[Any, ...], Tensor] = {}
-        self._versions: dict[tuple[Any, ...], int] = {}
 
-    def _cast(self, t: Tensor, logits: Tensor, dtype: torch.dtype, key: tuple[Any, ...]) -> Tensor:
-        """``t`` on the logits' device in ``dtype``, copied once and cached.
+    @staticmethod
+    def _cast(t: Tensor, logits: Tensor, dtype: torch.dtype) -> Tensor:
+        """``t`` on the logits' device in ``dtype``, cast on every call.
 
-        The cache entry is dropped when the buffer changes in place (``load_state_dict``
-        copies into buffers without calling ``_apply``), tracked by the tensor's version.
-        Under ``torch.compile`` the cast is traced instead (a dict cache would break the
-        graph, and the compiler fuses the cast into the loss's kernels).
+        Not cached: a cache can serve a stale copy after the buffer changes (reassigned,
+        ``.data`` replaced or copied into, ``load_state_dict``), and the cast is one kernel
+        over ``C`` numbers. A no-op when device and dtype already match.
         """
-        if t.device == logits.device and t.dtype == dtype:
-            return t
-        if torch.compiler.is_compiling():
-            return t.to(device=logits.device, dtype=dtype)
-        cached = self._cache.get(key)
-        version = t._version
-        if cached is None or cached.shape != t.shape or self._versions.get(key) != version:
-            cached = t.detach().to(device=logits.device, dtype=dtype)
-            self._cache[key] = cached
-            self._versions[key] = version
-        return cached
+        return t.to(device=logits.device, dtype=dtype)
 
     def _weight_for(self, logits: Tensor, n_classes: int, dtype: torch.dtype) -> Tensor | None:
         w = self.weight
@@ -96,12 +84,7 @@ class WeightedLoss(nn.Module):
                 f"{type(self).__name__} has {w.numel()} class weights but the logits have "
                 f"{n_classes} classes"
             )
-        return self._cast(w, logits, dtype, (logits.device, dtype))
-
-    def _apply(self, fn: Any, recurse: bool = True) -> Any:  # .to()/.cuda() drop the cache
-        self._cache = {}
-        self._versions = {}
-        return super()._apply(fn, recurse)
+        return self._cast(w, logits, dtype)
 
     def extra_repr(self) -> str:
         n = None if self.weight is None else self.weight.numel()

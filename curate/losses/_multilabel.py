@@ -238,9 +238,8 @@ class DistributionBalancedLoss(WeightedLoss):
                 f"{logits.shape[-1]} classes"
             )
         dtype = compute_dtype(logits)
-        dev = logits.device
-        inv = self._cast(self.inv_freq, logits, dtype, ("inv_freq", dev, dtype))
-        shift = self._cast(self.shift, logits, dtype, ("shift", dev, dtype))
+        inv = self._cast(self.inv_freq, logits, dtype)
+        shift = self._cast(self.shift, logits, dtype)
         hard = not (target.dtype.is_floating_point or target.dtype.is_complex)
         with torch.no_grad():
             valid = target != self.ignore_index
