@@ -464,10 +464,13 @@ def _format_counts(
     data: Any, classes: Sequence[str] | None
 ) -> tuple[list[str], np.ndarray, str | None, str | None]:
     """Return (class names, counts, table background, level) from any accepted input."""
-    if isinstance(data, LabelTable):
-        return list(data.classes), data.counts.to_numpy(np.int64), data.background, data.level
-    if isinstance(data, ClassWeights):
-        return list(data.classes), data.counts.copy(), data.background, data.level
+    if isinstance(data, LabelTable | ClassWeights):
+        have = list(data.classes)
+        counts = (data.counts.to_numpy(np.int64) if isinstance(data, LabelTable)
+                  else data.counts.copy())
+        if classes is None:
+            return have, counts, data.background, data.level
+        return (*_reorder(have, counts, classes), data.background, data.level)
     if isinstance(data, pd.Series):
         names, values = [str(k) for k in data.index], data.to_numpy()
     elif isinstance(data, Mapping):
@@ -506,6 +509,25 @@ def _format_counts(
             f"counts[{names[i]!r}] is {values[i].tolist()}; counts must be whole numbers >= 0"
         )
     return names, values.astype(np.int64), None, None
+
+
+def _reorder(have: list[str], counts: np.ndarray,
+             classes: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The counts of a table in the order ``classes`` gives (a model's label ids); a class
+    the data never holds counts 0, a class the data holds must be named."""
+    names = [str(c) for c in classes]
+    if len(set(names)) != len(names):
+        raise CurateValueError(f"class names must be unique; got {names}")
+    pos = {c: i for i, c in enumerate(have)}
+    missing = [c for c, n in zip(have, counts, strict=True) if n > 0 and c not in set(names)]
+    if missing:
+        shown = missing if len(missing) <= 10 else [*missing[:10], "..."]
+        raise CurateValueError(
+            f"classes lacks {shown}, which the data holds; list every class of the data (in "
+            "the model's label-id order), or leave classes=None to keep the data's order"
+        )
+    out = np.array([counts[pos[c]] if c in pos else 0 for c in names], dtype=np.int64)
+    return names, out
 
 
 # ---------------------------------------------------------------------------- formulas
@@ -642,7 +664,9 @@ def class_weights(
         ``(lo, hi)`` bounds applied last, to every weight; normalisation may then no longer
         hold exactly.
     classes : sequence of str, default=None
-        Names for an array of counts, or new names for a Series/dict (same order).
+        Names for an array of counts, or new names for a Series/dict (same order). For a
+        ``LabelTable`` or ``ClassWeights`` the order of the result (a model's label ids):
+        every class the data holds must be listed, a listed class it lacks counts 0.
     ignore_index : int, default=-100
         A class named ``str(ignore_index)`` (e.g. ``"-100"`` from integer labels) is dropped
         and never counted.

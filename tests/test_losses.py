@@ -888,3 +888,15 @@ def test_losses_trace_as_one_graph_and_compile_to_the_eager_value(case):
             assert torch.allclose(value.detach(), want, atol=1e-6)
             assert torch.allclose(x.grad, want_grad, atol=1e-6)
     torch._dynamo.reset()
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+def test_targets_that_all_weigh_zero_give_nan_as_torch(label_smoothing):
+    # torch's weighted mean is 0/0 there; a huge finite "loss" (x / tiny) would train on it
+    z = torch.randn(2, 3, generator=torch.Generator().manual_seed(3))
+    y, w = torch.tensor([0, 0]), torch.tensor([0.0, 1.0, 1.0])
+    want = F.cross_entropy(z, y, weight=w, label_smoothing=label_smoothing)
+    got = WeightedCrossEntropy(w, label_smoothing=label_smoothing)(z, y)
+    assert torch.isnan(want) and torch.isnan(got)
+    if label_smoothing == 0:
+        assert torch.isnan(FocalLoss(0.0, alpha=w)(z, y))  # gamma=0 is WeightedCrossEntropy

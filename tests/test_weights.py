@@ -373,3 +373,20 @@ def test_json_artifact_is_readable():
     w = class_weights({"a": 3, "b": 1})
     payload = json.loads(json.dumps(w._payload()))
     assert payload["class_weights"] == w.weights.tolist()
+
+
+def test_classes_reorders_a_table_to_the_model_ids():
+    t = curate.LabelTable.from_labels([["O", "O", "O", "B-PER"], ["O", "B-LOC", "I-LOC", "I-LOC"]],
+                               background="O")
+    plain = class_weights(t)
+    order = ["O", "B-PER", "B-LOC", "I-LOC"]
+    for source in (t, plain):
+        w = class_weights(source, classes=order)
+        assert w.classes == tuple(order)
+        assert w.weights.tolist() == [plain.weights[plain.classes.index(c)] for c in order]
+        assert w.counts.tolist() == [4, 1, 1, 2]
+    with pytest.warns(ZeroCountWarning, match="I-PER"):
+        extra = class_weights(t, classes=[*order, "I-PER"])
+    assert extra.counts.tolist() == [4, 1, 1, 2, 0]
+    with pytest.raises(CurateValueError, match=r"classes lacks \['B-LOC', 'B-PER', 'I-LOC', 'O'\]"):
+        class_weights(t, classes=["x", "y", "z", "w"])

@@ -91,15 +91,20 @@ class WeightedLoss(nn.Module):
         return f"n_weights={n}, reduction={self.reduction!r}"
 
 
-def reduce(per_item: Tensor, denom: Tensor, reduction: str, shape: torch.Size) -> Tensor:
-    """Apply ``reduction``; ``"mean"`` divides by ``denom`` (0/0 -> 0 with a gradient)."""
+def reduce(per_item: Tensor, denom: Tensor, reduction: str, shape: torch.Size,
+           any_valid: Tensor) -> Tensor:
+    """Apply ``reduction``; ``"mean"`` divides by ``denom``, the targets' total weight.
+
+    As ``F.cross_entropy``: targets that all weigh 0 give a non-finite mean (``x / 0``), not
+    a number that looks like a loss; a batch with every position ignored gives 0 with a
+    (zero) gradient, dividing by 1 instead of 0 so that no NaN reaches the gradient.
+    """
     if reduction == "none":
         return per_item.reshape(shape)
     total = per_item.sum()
     if reduction == "sum":
         return total
-    # weighted mean; an all-ignored batch has total == 0 and denom == 0 -> 0 with a grad
-    return total / denom.clamp_min(torch.finfo(denom.dtype).tiny)
+    return total / torch.where(any_valid, denom, torch.ones_like(denom))
 
 
 def to_output(loss: Tensor, logits: Tensor) -> Tensor:
@@ -127,4 +132,7 @@ def cross_entropy(
         return total
     valid = y != ignore_index
     denom = valid.sum().to(z.dtype) if w is None else (w[torch.where(valid, y, 0)] * valid).sum()
-    return total / denom.clamp_min(torch.finfo(z.dtype).tiny)
+    # as torch: targets that all weigh 0 give NaN; all ignored gives 0 (divide by 1)
+    any_valid = valid.any()
+    mean = total / torch.where(any_valid, denom, torch.ones_like(denom))
+    return torch.where(any_valid & (denom == 0), torch.nan, mean)

@@ -186,7 +186,8 @@ class FocalLoss(WeightedLoss):
         w = self._weight_for(logits, z.shape[-1], dtype)
         wy = valid.to(dtype) if w is None else w[safe_y] * valid
         per = per * wy
-        return to_output(reduce(per, wy.sum(), self.reduction, target.shape), logits)
+        return to_output(reduce(per, wy.sum(), self.reduction, target.shape, valid.any()),
+                         logits)
 
 
 class SigmoidFocalLoss(WeightedLoss):
