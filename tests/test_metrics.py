@@ -367,3 +367,96 @@ def test_benchmark_quick_runs(tmp_path):
 def test_labels_with_string_tags_is_an_error():
     with pytest.raises(CurateValueError, match=r"labels= names integer tag ids"):
         evaluate([["B-PER", "O"]], [["O", "O"]], task="tags", labels=["O", "B-PER"])
+
+
+# ------------------------------------------------ review cases: weights, list forms, NaN deltas
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from("abc"),
+                          st.floats(0, 3, allow_nan=False).map(lambda w: round(w, 2))),
+                min_size=1, max_size=30),
+       st.permutations(["a", "b", "c", "d"]))
+@settings(max_examples=150, deadline=None)
+def test_labels_with_sample_weight_equal_sklearn(rows, labels):
+    # restrict() stored the selected counts as int64: weighted counts were truncated
+    yt, yp, w = (list(x) for x in zip(*rows, strict=True))
+    if sum(w) == 0:
+        w[0] = 1.0  # sklearn refuses all-zero weights
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ev = evaluate(yt, yp, sample_weight=w, labels=labels, zero_division=0)
+        want = sklearn_metrics.precision_recall_fscore_support(
+            yt, yp, sample_weight=w, labels=labels, zero_division=0)
+    got = ev.per_class.loc[labels]
+    for col, ref in zip(["precision", "recall", "f1", "support"], want, strict=True):
+        np.testing.assert_allclose(got[col].to_numpy(float), ref, atol=1e-12)
+
+
+def test_multilabel_lists_with_labels_and_sample_weight_equal_sklearn():
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    yt, yp, w = [["a"], ["a", "b"], ["b"]], [["a"], ["b"], ["a", "b"]], [0.5, 0.5, 2.0]
+    ev = evaluate(yt, yp, sample_weight=w, labels=["a", "b", "c"], zero_division=0)
+    binarize = MultiLabelBinarizer(classes=["a", "b", "c"])
+    t, p = binarize.fit_transform(yt), binarize.transform(yp)
+    assert ev.micro.f1 == pytest.approx(
+        sklearn_metrics.f1_score(t, p, average="micro", sample_weight=w, zero_division=0))
+
+
+def test_python_lists_of_indicator_rows_are_indicator_matrices():
+    # array.tolist(): was read as label lists of "0" and "1" and scored a perfect micro-F1
+    yt = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0]]
+    yp = [[1, 0, 0], [0, 0, 1], [0, 0, 1], [0, 1, 0]]
+    ev = evaluate(yt, yp, zero_division=0)
+    assert ev.micro.f1 == pytest.approx(sklearn_metrics.f1_score(yt, yp, average="micro"))
+    assert ev.macro.f1 == pytest.approx(sklearn_metrics.f1_score(yt, yp, average="macro"))
+    with pytest.raises(CurateValueError, match=r"lists of \[0, 1\] / \[1, 0\] rows"):
+        evaluate([[0, 1], [1, 0]], [[0, 1], [0, 1]])
+    assert evaluate([["a", "b"], ["a"]], [["a"], ["a"]],
+                    zero_division=0).micro.f1 == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize(("yt", "yp"), [
+    ([[], [1], [2]], [[], [1], [2]]),
+    ([[], [], [1, 2], [1]], [[], [], [1, 2], [2]]),
+    ([[1, 2], [], [1]], [[1, 1], [], [2]]),
+])
+def test_integer_tags_with_empty_sequences_equal_string_tags(yt, yp):
+    names = ["O", "B-PER", "I-PER"]
+    ev = evaluate(yt, yp, task="tags", labels=names, zero_division=0)
+    st_, sp_ = ([[names[i] for i in s] for s in y] for y in (yt, yp))
+    assert ev.micro == evaluate(st_, sp_, task="tags", zero_division=0).micro
+    assert ev.micro.f1 == pytest.approx(seqeval_metrics.f1_score(st_, sp_, average="micro"))
+
+
+def test_weighted_rare_classes_are_not_truncated():
+    # supports 1.9 (a) and 1.1 (b) both became 1, and the tie picked 'a' by name
+    yt, yp = ["a", "a", "b", "b"] + ["c"] * 6, ["a", "a", "x", "x"] + ["c"] * 6
+    w = [0.95, 0.95, 0.55, 0.55] + [1] * 6
+    ev = evaluate(yt, yp, sample_weight=w, zero_division=0)
+    rule = next(r for r in ev.paradox.rules if r["name"] == "rare_recall")
+    assert rule["rare_classes"] == ["b"] and rule["triggered"]
+
+
+def test_threshold_rule_weighs_tuned_and_fixed_alike():
+    y = np.array([[0, 1], [1, 0], [0, 0], [1, 0], [1, 1], [1, 1]])
+    s = np.array([[.99, .79], [.98, .85], [.43, .19], [.54, .24], [.16, .56], [.57, .98]])
+    w = [1, 3, 3, 0, 0, 0]
+    ev = evaluate(y, s, thresholds=0.5, sample_weight=w, zero_division=0)
+    rule = next(r for r in ev.paradox.rules if r["name"] == "threshold")
+    assert rule["macro_f1_tuned"] >= rule["macro_f1_fixed"] - 1e-12
+    assert not rule["triggered"]  # weighted, no threshold beats 0.5 here
+    ap = ev.per_class["average_precision"].to_numpy()
+    np.testing.assert_allclose(ap, [sklearn_metrics.average_precision_score(
+        y[:, j], s[:, j], sample_weight=w) for j in range(2)])
+
+
+def test_compare_lists_nan_deltas_as_undefined_not_unchanged():
+    from curate.metrics import compare
+
+    yt = ["x"] * 8 + ["y"] * 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = evaluate(yt, ["x"] * 10, zero_division=float("nan"))
+        b = evaluate(yt, ["x"] * 8 + ["y", "x"], zero_division=float("nan"))
+    c = compare(a, b, metric="precision")
+    assert c.undefined == ["y"] and "y" not in c.unchanged
+    assert c.to_dict()["undefined"] == ["y"]

@@ -154,3 +154,23 @@ def test_thresholds_need_multilabel_scores():
         evaluate([["B-X"]], [["B-X"]], task="tags", thresholds=0.5)
     with pytest.raises(CurateValueError, match="scores of shape"):
         evaluate([0, 1], [0.2, 0.7], thresholds=0.5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=scored(), seed=st.integers(0, 2**16))
+def test_weighted_average_precision_and_thresholds_equal_sklearn(data, seed):
+    y, s = data
+    w = np.random.default_rng(seed).integers(0, 4, len(y)).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        ap = average_precision(y, s, sample_weight=w)
+    thresholds = tune_thresholds(y, s, sample_weight=w)
+    for j in range(y.shape[1]):
+        if (y[:, j] * w).sum() == 0:
+            continue
+        assert ap[j] == pytest.approx(skm.average_precision_score(y[:, j], s[:, j],
+                                                                  sample_weight=w))
+        best = max(skm.f1_score(y[:, j], s[:, j] >= t, sample_weight=w, zero_division=0)
+                   for t in np.unique(s[:, j]))
+        got = skm.f1_score(y[:, j], s[:, j] >= thresholds[j], sample_weight=w, zero_division=0)
+        assert got == pytest.approx(best)

@@ -37,6 +37,10 @@ class Comparison:
     added, removed : list of str
         Classes only in run ``b`` (added) or only in run ``a`` (removed); their deltas
         are NaN and they are in none of the three lists above.
+    undefined : list of str
+        Classes of both runs whose ``metric`` is NaN in one or both runs
+        (``zero_division=nan``), so the change has no size: neither improved, regressed
+        nor unchanged. Their ``a`` and ``b`` columns show what happened.
     metric : {"precision", "recall", "f1"}
         Score that decided which classes improved or regressed.
     a, b : Evaluation
@@ -66,6 +70,7 @@ class Comparison:
     token: Comparison | None = None
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    undefined: list[str] = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         """The per-class table (a copy).
@@ -112,7 +117,7 @@ class Comparison:
             "level": self.a.level, "per_class": per_class, "summary": summary,
             "improved": list(self.improved), "regressed": list(self.regressed),
             "unchanged": list(self.unchanged), "added": list(self.added),
-            "removed": list(self.removed),
+            "removed": list(self.removed), "undefined": list(self.undefined),
             "paradox": {"a": self.a.paradox.to_dict(), "b": self.b.paradox.to_dict()},
             "token": None if self.token is None else self.token.to_dict(),
         })
@@ -143,6 +148,9 @@ class Comparison:
         if self.added or self.removed:
             lines += [f"Only in {b} (added): {', '.join(self.added) or 'none'}. "
                       f"Only in {a} (removed): {', '.join(self.removed) or 'none'}."]
+        if self.undefined:
+            lines += [f"Undefined {self.metric} (NaN) in a run, no delta: "
+                      f"{', '.join(self.undefined)}."]
         return "\n".join(lines) + "\n"
 
 
@@ -229,6 +237,7 @@ def compare(
         names=(na, nb), per_class=frame, summary=_summary(ev_a, ev_b),
         improved=[str(c) for c in delta.index[delta > tol]],
         regressed=[str(c) for c in delta.index[delta < -tol]],
-        unchanged=[str(c) for c in delta.index[~((delta > tol) | (delta < -tol))]],
+        unchanged=[str(c) for c in delta.index[(delta <= tol) & (delta >= -tol)]],
+        undefined=[str(c) for c in delta.index[delta.isna()]],
         metric=metric, a=ev_a, b=ev_b, token=token, added=added, removed=removed,
     )

@@ -391,7 +391,7 @@ def restrict(counts: Counts, labels: Sequence[Any]) -> Counts:
     found = idx >= 0
 
     def pick(a: np.ndarray) -> np.ndarray:
-        out = np.zeros(idx.size, dtype=np.int64)
+        out = np.zeros(idx.size, dtype=a.dtype)  # float with sample_weight: never truncate
         out[found] = a[idx[found]]
         return out
 

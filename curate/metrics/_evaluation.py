@@ -546,6 +546,40 @@ def _as_input(y: Any) -> Any:
     return y
 
 
+def _zero_one_rows(y: Any) -> str | None:
+    """``"indicator"`` for a Python list of equal-length 0/1 rows that repeat a value
+    (``[1, 0, 0]``: not a label list), ``"either"`` when every row is ``[0, 1]`` or
+    ``[1, 0]``, else ``None``."""
+    if not isinstance(y, list) or not y or not all(isinstance(r, list | tuple) for r in y):
+        return None
+    width = len(y[0])
+    if width < 2 or any(len(r) != width for r in y):
+        return None
+    for r in y:
+        for v in r:
+            if not (isinstance(v, int | np.integer) and v in (0, 1)):
+                return None
+    return "indicator" if any(len(set(r)) < width for r in y) else "either"
+
+
+def _indicator_rows(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
+    """Python lists of equal-length 0/1 rows (``array.tolist()``) are indicator matrices,
+    as in scikit-learn; rows that are all ``[0, 1]`` / ``[1, 0]`` on both sides could be
+    two classes or both labels, and are refused rather than guessed."""
+    kinds = (_zero_one_rows(y_true), _zero_one_rows(y_pred))
+    if "indicator" in kinds and None not in kinds:
+        return np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
+    if kinds == ("either", "either"):
+        raise CurateValueError(
+            "y_true and y_pred are lists of [0, 1] / [1, 0] rows: indicator matrices of 2 "
+            "classes, or lists of the labels 0 and 1? Pass np.asarray(...) for indicator "
+            "matrices, or the label lists with class names")
+    if "indicator" in kinds:  # the other side is not 0/1 rows of that shape
+        return (np.asarray(y_true, dtype=np.int64) if kinds[0] else y_true,
+                np.asarray(y_pred, dtype=np.int64) if kinds[1] else y_pred)
+    return y_true, y_pred
+
+
 def _check_zero_division(zero_division: Any) -> None:
     ok = (isinstance(zero_division, str) and zero_division == "warn") or (
         isinstance(zero_division, int | float) and not isinstance(zero_division, bool)
@@ -691,6 +725,8 @@ def evaluate(
         _check_indicator_truth(y_true, scores.shape)
         y_pred = apply_thresholds(scores, thresholds)
         task = "multilabel"
+    if task in ("auto", "multilabel"):
+        y_true, y_pred = _indicator_rows(y_true, y_pred)
     if task == "auto":
         task = detect_task(y_true, y_pred, ignore_index=ignore_index)
     if background == "auto":
@@ -733,11 +769,11 @@ def evaluate(
     threshold_check = None
     if scores is not None:
         threshold_check = _threshold_check(y_true, scores, thresholds, counts, beta,
-                                           threshold_gain)
+                                           threshold_gain, sample_weight)
     ev = _build(counts, task=task, level="sample", bg=bg, options=options,
                 threshold_check=threshold_check, **common)
     if scores is not None:
-        ev = _with_ap(ev, y_true, scores, counts)
+        ev = _with_ap(ev, y_true, scores, counts, sample_weight)
     return _rename(ev, target_names)
 
 
@@ -772,12 +808,13 @@ def _check_indicator_truth(y_true: Any, shape: tuple[int, ...]) -> None:
             "MultiLabelBinarizer(classes=...)) or drop thresholds=")
 
 
-def _with_ap(ev: Evaluation, y_true: Any, scores: np.ndarray, counts: Counts) -> Evaluation:
+def _with_ap(ev: Evaluation, y_true: Any, scores: np.ndarray, counts: Counts,
+             sample_weight: Any) -> Evaluation:
     cols = [int(c) for c in counts.labels]
     truth = y_true.toarray() if sp.issparse(y_true) else np.asarray(y_true)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
-        ap = average_precision(truth[:, cols], scores[:, cols])
+        ap = average_precision(truth[:, cols], scores[:, cols], sample_weight=sample_weight)
     frame = ev.per_class.copy()
     frame["average_precision"] = ap
     keep = [i for i, n in enumerate(ev.classes) if n in ev.averaged_classes]
@@ -787,20 +824,22 @@ def _with_ap(ev: Evaluation, y_true: Any, scores: np.ndarray, counts: Counts) ->
 
 def _threshold_check(
     y_true: Any, scores: np.ndarray, thresholds: Any, counts: Counts, beta: float,
-    gain: float,
+    gain: float, sample_weight: Any,
 ) -> dict[str, Any] | None:
-    """Rule 4's numbers: macro-F1 at the given fixed threshold and at tuned thresholds."""
+    """Rule 4's numbers: macro-F1 at the given fixed threshold and at tuned thresholds,
+    both weighted by ``sample_weight`` when given (the counts of the fixed one are)."""
     fixed = np.asarray(thresholds, dtype=np.float64)
     if fixed.ndim != 0:
         return None  # per-class thresholds were given: nothing fixed to blame
     truth = y_true.toarray() if sp.issparse(y_true) else np.asarray(y_true)
     cols = [int(c) for c in counts.labels]
     tuned = tune_thresholds(truth[:, cols], scores[:, cols], metric="fbeta", beta=beta,
-                            default=float(fixed))
-    pred = apply_thresholds(scores[:, cols], tuned)
-    tp = (truth[:, cols].astype(bool) & pred.astype(bool)).sum(axis=0)
+                            default=float(fixed), sample_weight=sample_weight)
+    pred = apply_thresholds(scores[:, cols], tuned).astype(np.float64)
+    t = truth[:, cols].astype(np.float64)
+    w = np.ones(len(t)) if sample_weight is None else np.asarray(sample_weight, np.float64)
     f_fixed = prf(counts.tp, counts.pred, counts.true, 0, beta)[2]
-    f_tuned = prf(tp, pred.sum(axis=0), truth[:, cols].sum(axis=0), 0, beta)[2]
+    f_tuned = prf(w @ (t * pred), w @ pred, w @ t, 0, beta)[2]
     return {"threshold": float(fixed), "gain": gain, "names": [str(c) for c in cols],
             "f_fixed": f_fixed, "f_tuned": f_tuned}
 

@@ -81,15 +81,17 @@ class ParadoxVerdict:
         return "Accuracy paradox: " + " ".join(self.reasons)
 
 
-def default_rare(names: Sequence[str], support: Sequence[int]) -> list[str]:
+def default_rare(names: Sequence[str], support: Sequence[float]) -> list[str]:
     """The bottom third (at least one) of the classes with support, by support then name.
 
     Examples
     --------
     >>> default_rare(["a", "b", "c", "d"], [50, 3, 0, 9])
     ['b']
+    >>> default_rare(["a", "b", "c"], [1.9, 1.1, 6])  # weighted supports are not truncated
+    ['b']
     """
-    seen = [(int(s), n) for n, s in zip(names, support, strict=True) if s > 0]
+    seen = [(float(s), n) for n, s in zip(names, support, strict=True) if s > 0]
     if not seen:
         return []
     return [n for _, n in sorted(seen)[: max(1, len(seen) // 3)]]

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 
 from curate._validation import Interval, Options, user_stacklevel, validate_params
 from curate.exceptions import CurateTypeError, CurateValueError, UndefinedMetricWarning
+from curate.metrics._counts import check_sample_weight
 
 __all__ = ["apply_thresholds", "average_precision", "mean_average_precision",
            "tune_thresholds"]
@@ -75,16 +76,31 @@ def _truth(y_true: Any, shape: tuple[int, int]) -> np.ndarray:
     return y.astype(bool)
 
 
-def _curve(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """True and false positives at each distinct score, highest first: ``(tp, fp, score)``."""
+def _curve(y: np.ndarray, s: np.ndarray, w: np.ndarray | None = None
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """True and false positives at each distinct score, highest first: ``(tp, fp, score)``.
+
+    With weights ``w``, the (weighted) sums; samples of weight 0 are left out first, as
+    scikit-learn does, so they are never a cut of their own.
+    """
+    if w is not None:
+        keep = w != 0
+        y, s, w = y[keep], s[keep], w[keep]
     order = np.argsort(-s, kind="stable")
     s, y = s[order], y[order]
     last = np.flatnonzero(np.concatenate((s[1:] != s[:-1], [True])))
-    tp = np.cumsum(y)[last]
-    return tp, (last + 1) - tp, s[last]
+    if w is None:
+        tp = np.cumsum(y)[last]
+        return tp, (last + 1) - tp, s[last]
+    w = w[order]
+    return np.cumsum(w * y)[last], np.cumsum(w * ~y)[last], s[last]
 
 
-def average_precision(y_true: Any, scores: Any) -> np.ndarray:
+def _positives(y: np.ndarray, w: np.ndarray | None) -> float:
+    return float(y.sum()) if w is None else float(w[y].sum())
+
+
+def average_precision(y_true: Any, scores: Any, *, sample_weight: Any = None) -> np.ndarray:
     """Average precision of each class, ``AP = sum_n (R_n - R_{n-1}) P_n``.
 
     Precision ``P_n`` and recall ``R_n`` are taken at every distinct score (tied scores
@@ -99,6 +115,8 @@ def average_precision(y_true: Any, scores: Any) -> np.ndarray:
         is one class.
     scores : array-like of shape (n_samples, n_classes)
         Scores (probabilities or logits); higher means more likely positive.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each sample in the true and false positive counts (as scikit-learn).
 
     Returns
     -------
@@ -118,14 +136,15 @@ def average_precision(y_true: Any, scores: Any) -> np.ndarray:
     """
     s = _scores(scores)
     y = _truth(y_true, s.shape)
+    w = check_sample_weight(sample_weight, s.shape[0])
     out = np.zeros(s.shape[1])
     empty = []
     for j in range(s.shape[1]):
-        positives = int(y[:, j].sum())
+        positives = _positives(y[:, j], w)
         if positives == 0:
             empty.append(j)
             continue
-        tp, fp, _ = _curve(y[:, j], s[:, j])
+        tp, fp, _ = _curve(y[:, j], s[:, j], w)
         precision = tp / (tp + fp)
         recall = tp / positives
         out[j] = float(np.sum(np.diff(np.concatenate(([0.0], recall))) * precision))
@@ -137,7 +156,7 @@ def average_precision(y_true: Any, scores: Any) -> np.ndarray:
     return out
 
 
-def mean_average_precision(y_true: Any, scores: Any) -> float:
+def mean_average_precision(y_true: Any, scores: Any, *, sample_weight: Any = None) -> float:
     """Macro mean of :func:`average_precision` over the classes (scikit-learn's ``macro``).
 
     Parameters
@@ -146,6 +165,8 @@ def mean_average_precision(y_true: Any, scores: Any) -> float:
         0/1 indicator matrix.
     scores : array-like of shape (n_samples, n_classes)
         Scores, higher means more likely positive.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each sample (as in :func:`average_precision`).
 
     Returns
     -------
@@ -157,10 +178,10 @@ def mean_average_precision(y_true: Any, scores: Any) -> float:
     >>> round(mean_average_precision([[1, 0], [0, 1], [1, 1]], [[.9, .2], [.1, .7], [.8, .6]]), 4)
     1.0
     """
-    return float(np.mean(average_precision(y_true, scores)))
+    return float(np.mean(average_precision(y_true, scores, sample_weight=sample_weight)))
 
 
-def _fbeta(tp: np.ndarray, fp: np.ndarray, positives: int, beta: float) -> np.ndarray:
+def _fbeta(tp: np.ndarray, fp: np.ndarray, positives: float, beta: float) -> np.ndarray:
     b2 = beta * beta
     return (1 + b2) * tp / (b2 * positives + tp + fp)
 
@@ -169,7 +190,8 @@ def _fbeta(tp: np.ndarray, fp: np.ndarray, positives: int, beta: float) -> np.nd
                                                                             "neither")],
                   "default": [Interval(float, None, None)]})
 def tune_thresholds(
-    y_true: Any, scores: Any, *, metric: str = "f1", beta: float = 1.0, default: float = 0.5
+    y_true: Any, scores: Any, *, metric: str = "f1", beta: float = 1.0, default: float = 0.5,
+    sample_weight: Any = None,
 ) -> np.ndarray:
     """One decision threshold per class that maximises F1 (or F-beta) on these samples.
 
@@ -196,6 +218,8 @@ def tune_thresholds(
         Weight of recall in F-beta (``metric="fbeta"``), ``> 0``.
     default : float, default=0.5
         Threshold of classes with no positive sample.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each sample in the F-beta counts; samples of weight 0 are no candidate.
 
     Returns
     -------
@@ -214,13 +238,14 @@ def tune_thresholds(
     """
     s = _scores(scores)
     y = _truth(y_true, s.shape)
+    w = check_sample_weight(sample_weight, s.shape[0])
     use_beta = beta if metric == "fbeta" else 1.0
     out = np.full(s.shape[1], float(default))
     for j in range(s.shape[1]):
-        positives = int(y[:, j].sum())
+        positives = _positives(y[:, j], w)
         if positives == 0:
             continue
-        tp, fp, cuts = _curve(y[:, j], s[:, j])
+        tp, fp, cuts = _curve(y[:, j], s[:, j], w)
         f = _fbeta(tp, fp, positives, use_beta)
         best = int(np.flatnonzero(f == f.max())[0])  # cuts run high -> low: first = highest
         lower = cuts[best + 1] if best + 1 < cuts.size else cuts[best]

@@ -48,7 +48,8 @@ def _int_tags(
         pv = np.concatenate([np.asarray(s, dtype=np.int64) for s in y_pred] or empty)
         keep = tv != ignore_index
         ends = np.cumsum([len(s) for s in y_true])
-        lengths = np.diff(np.concatenate(([0], np.cumsum(keep)[ends - 1] if ends.size else [])))
+        kept_before = np.concatenate(([0], np.cumsum(keep)))  # kept tokens before position i
+        lengths = np.diff(np.concatenate(([0], kept_before[ends])))
         lengths = lengths.astype(np.int64)
         tv, pv = tv[keep], pv[keep]
     names = _id_names(labels)
