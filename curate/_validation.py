@@ -154,6 +154,7 @@ class Interval:
     left: float | None
     right: float | None
     closed: str = "both"  # "both" | "left" | "right" | "neither"
+    finite: bool = False  # also refuse +-inf (an open end is otherwise unbounded)
 
     def type_ok(self, value: Any) -> bool:
         """Whether ``value`` has the right type (not bool; an integer when ``type`` is int)."""
@@ -164,7 +165,8 @@ class Interval:
     def accepts(self, value: Any) -> bool:
         if not self.type_ok(value):
             return False
-        if isinstance(value, float | np.floating) and np.isnan(value):
+        if isinstance(value, float | np.floating) and (
+                np.isnan(value) or (self.finite and np.isinf(value))):
             return False
         lo_ok = self.left is None or (
             value >= self.left if self.closed in ("both", "left") else value > self.left
@@ -179,7 +181,10 @@ class Interval:
         rb = "]" if self.closed in ("both", "right") and self.right is not None else ")"
         lo = "-inf" if self.left is None else f"{self.left:g}"
         hi = "inf" if self.right is None else f"{self.right:g}"
-        return f"{_TYPE_NAMES.get(self.type, self.type.__name__)} in the range {lb}{lo}, {hi}{rb}"
+        kind = _TYPE_NAMES.get(self.type, self.type.__name__)
+        if self.finite:
+            kind = f"a finite {kind.split(' ', 1)[-1]}"
+        return f"{kind} in the range {lb}{lo}, {hi}{rb}"
 
 
 @dataclass(frozen=True)

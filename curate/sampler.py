@@ -685,6 +685,9 @@ class WeightedSampler(_EpochShardSampler):
         check_param("seed", seed, [Interval(int, 0, None)], owner)
         super().__init__(num_replicas=num_replicas, rank=rank, drop_last=drop_last, owner=owner)
         self.weights = _check_weights(weights)
+        # draws use weights / max: the same distribution, without under- or overflow in the
+        # cumulative sums and the exponential keys (1e-320 weights drew index 0 only)
+        self._scaled = self.weights / self.weights.max()
         self.num_samples = int(num_samples)
         self.replacement = bool(replacement)
         self._seed = int(seed)
@@ -763,11 +766,11 @@ class WeightedSampler(_EpochShardSampler):
         m = self.num_samples
         if not self.replacement:
             with np.errstate(divide="ignore"):
-                keys = rng.standard_exponential(len(self.weights)) / self.weights
+                keys = rng.standard_exponential(len(self._scaled)) / self._scaled
             top = np.argpartition(keys, m - 1)[:m] if m < len(keys) else np.arange(len(keys))
             return top[np.argsort(keys[top], kind="stable")].astype(_index_dtype(len(keys)))
         if self._cdf is None:
-            self._cdf = np.cumsum(self.weights)
+            self._cdf = np.cumsum(self._scaled)
         cdf = self._cdf
         # every step in place (the values and the order are those of the out-of-place code)
         spacings = rng.standard_exponential(m + 1)

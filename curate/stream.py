@@ -320,6 +320,10 @@ class BalancedIterable(IterableDataset):  # type: ignore[type-arg]
     def set_epoch(self, epoch: int) -> None:
         """Use ``epoch`` for the next iteration (redraws the plan, reseeds the buffer).
 
+        Setting a different epoch discards a pending resume position from
+        :meth:`load_state_dict`; setting the same epoch keeps it (as
+        :meth:`curate.BalancedSampler.set_epoch`).
+
         Parameters
         ----------
         epoch : int
@@ -332,6 +336,8 @@ class BalancedIterable(IterableDataset):  # type: ignore[type-arg]
         3
         """
         check_param("epoch", epoch, [Interval(int, 0, None)], f"{_OWNER}.set_epoch")
+        if int(epoch) != self.epoch:
+            self._resume = 0
         self.epoch = int(epoch)
 
     def __iter__(self) -> Iterator[Any]:
@@ -351,8 +357,19 @@ class BalancedIterable(IterableDataset):  # type: ignore[type-arg]
     # ------------------------------------------------------------------ plan lookup
     def _plan_index(self) -> dict[str, int]:
         if self._index is None:
-            ids = self.plan.table.sample_ids
-            self._index = {str(k): i for i, k in enumerate(ids.tolist())}
+            ids = self.plan.table.sample_ids.tolist()
+            index = {str(k): i for i, k in enumerate(ids)}
+            if len(index) < len(ids):  # samples are found by key: a repeated key loses rows
+                seen: dict[str, int] = {}
+                for i, k in enumerate(ids):
+                    first = seen.setdefault(str(k), i)
+                    if first != i:
+                        raise CurateValueError(
+                            f"the plan's sample_ids[{i}] = {k!r} repeats sample_ids[{first}] "
+                            f"= {ids[first]!r} (as the key {str(k)!r}); BalancedIterable "
+                            "finds samples by key, so give every sample its own id"
+                        )
+            self._index = index
         return self._index
 
     def _draw(self, epoch: int) -> np.ndarray:
@@ -371,7 +388,13 @@ class BalancedIterable(IterableDataset):  # type: ignore[type-arg]
         >>> s.state_dict()["yielded"]
         1
         """
-        yielded = 0 if self._last is None else self._last.yielded
+        # a restored position not iterated yet is still the state; an iterator of another
+        # epoch (set_epoch since) has yielded nothing of this one
+        last = self._last
+        if self._resume or last is None or last.epoch != self.epoch:
+            yielded = self._resume
+        else:
+            yielded = last.yielded
         return {"version": _STATE_VERSION, "epoch": self.epoch, "yielded": yielded,
                 "seed": self.seed, "rank": self.rank, "num_replicas": self.num_replicas,
                 "digest": self._digest}

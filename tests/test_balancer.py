@@ -654,3 +654,27 @@ def test_an_already_balanced_table_is_optimal_without_an_lp(monkeypatch):
     skewed = curate.LabelTable.from_labels([["a"], ["a"], ["b"]])
     assert InterClassBalancer().fit(skewed).details["solver"] == "lp"
     assert InterClassBalancer(target_size=6000).fit(table).details["solver"] == "lp"
+
+
+def test_range_target_size_keeps_budgets_and_class_floors():
+    # the LP's epoch size was fractional and moving it to a whole number afterwards ignored
+    # max_duplicates and min_class_fraction (review case: a sample drawn twice with
+    # max_duplicates=0, reported optimal with gap 0)
+    t = curate.LabelTable.from_labels([["b", "b"], [], ["a"], [], ["a"], ["b"]])
+    plan = InterClassBalancer(max_duplicates=0, target_size=(1, 18)).fit(t)
+    assert float(plan.expected.sum()) == round(float(plan.expected.sum()))
+    assert plan.details["rounding_cost"] < 1e-6
+    for e in range(6):
+        assert plan.draw(e).max() <= 1
+    t = curate.LabelTable.from_labels([["a"], [], ["a", "a", "b"], []])
+    plan = InterClassBalancer(max_duplicates=0, min_class_fraction=0.8, target_size=(2, 6),
+                              coverage_epochs=3, removal_cost=0, duplicate_cost=0).fit(t)
+    assert plan.expected_totals["a"] >= 0.8 * 3 - 1e-6  # fixed-point storage: ~1e-7
+    assert all(plan.draw(e).max() <= 1 for e in range(6))
+
+
+@pytest.mark.parametrize("name", ["duplicate_cost", "removal_cost"])
+def test_infinite_costs_are_refused(name):
+    t = curate.LabelTable.from_labels([["a"], ["b"], ["a"]])
+    with pytest.raises(curate.exceptions.CurateValueError, match="must be a finite float"):
+        InterClassBalancer(**{name: float("inf")}).fit(t)

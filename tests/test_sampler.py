@@ -578,3 +578,13 @@ def test_balanced_sampler_refuses_a_state_from_another_plan():
     b = BalancedSampler(curate.balance.BalancePlan.from_multiplicity(table, [0, 2, 1]))
     with pytest.raises(ValueError, match="another plan"):
         b.load_state_dict(a.state_dict())
+
+
+@pytest.mark.parametrize("scale", [1e-320, 1e-300, 1e300])
+def test_weighted_sampler_draws_the_same_for_any_weight_scale(scale):
+    # 1e-320 weights underflowed in the cumulative sum and drew index 0 only
+    base = list(curate.WeightedSampler([1.0, 3.0, 0.0, 2.0], 4000, seed=5))
+    assert list(curate.WeightedSampler([scale, 3 * scale, 0.0, 2 * scale], 4000, seed=5)) == base
+    base = list(curate.WeightedSampler([1.0, 3.0, 0.0, 2.0], 2, replacement=False, seed=5))
+    assert list(curate.WeightedSampler([scale, 3 * scale, 0.0, 2 * scale], 2,
+                                       replacement=False, seed=5)) == base

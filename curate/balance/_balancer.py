@@ -43,8 +43,8 @@ class Solver(StrEnum):
 _RULES: dict[str, list[Any]] = {
     "minimize_duplicates": [Bool()],
     "permanent": [Bool()],
-    "duplicate_cost": [Interval(float, 0, None)],
-    "removal_cost": [Interval(float, 0, None)],
+    "duplicate_cost": [Interval(float, 0, None, finite=True)],
+    "removal_cost": [Interval(float, 0, None, finite=True)],
     "max_repeats": [Interval(int, 1, None)],
     "min_class_fraction": [Interval(float, 0, 1)],
     "coverage_epochs": [Interval(int, 1, MAX_WINDOW)],
@@ -511,6 +511,38 @@ class InterClassBalancer:
         return BalancePlan(table, context["signatures"].group,
                            **self._solve_plan(problem, context))
 
+    def _whole_epoch_size(self, result: SolveResult, used: Problem, context: dict[str, Any]
+                          ) -> tuple[SolveResult, Problem]:
+        """Re-solve a range ``target_size`` at a whole epoch size when the LP's is not.
+
+        Epochs are whole, so the plan's expected size must be. Moving a fractional sum to a
+        whole one afterwards would ignore the budgets and class floors; instead the LP is
+        solved again with the size fixed at the floor and the ceiling of its optimum (the
+        optimal value is convex in the size, so the better of the two is the best whole
+        size), and every constraint holds in the plan.
+        """
+        total = float(result.y.sum())
+        if abs(total - round(total)) <= 1e-6:
+            return result, used
+        best: tuple[SolveResult, Problem] | None = None
+        for size in sorted({math.floor(total), math.ceil(total)}):
+            if not used.size_lo <= size <= used.size_hi:
+                continue
+            fixed = replace(used, size_lo=size, size_hi=size)
+            try:
+                other = self._solve(fixed, context)
+            except InfeasibleError:
+                continue
+            if best is None or other.objective < best[0].objective - 1e-12:
+                best = (other, fixed)
+        if best is None:
+            raise InfeasibleError(
+                f"no whole epoch size in target_size=({used.size_lo}, {used.size_hi}) meets "
+                f"the budgets and class floors (the LP's best size is {total:.4f}); widen "
+                "target_size or loosen max_duplicates / max_removals / min_class_fraction"
+            )
+        return best
+
     def _solve_plan(self, problem: Problem, context: dict[str, Any]) -> dict[str, Any]:
         """Solve, round the expected totals, and return the plan's fields (all but the
         table and the per-sample groups)."""
@@ -519,6 +551,8 @@ class InterClassBalancer:
         else:
             result, used = self._solve(problem, context), problem
         window = context["window"]
+        if window is not None and used.size_lo != used.size_hi:
+            result, used = self._whole_epoch_size(result, used, context)
         y = result.y
         objective, lower, gap = result.objective, result.lower_bound, result.gap
         parts = result.parts
