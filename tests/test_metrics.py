@@ -460,3 +460,14 @@ def test_compare_lists_nan_deltas_as_undefined_not_unchanged():
     c = compare(a, b, metric="precision")
     assert c.undefined == ["y"] and "y" not in c.unchanged
     assert c.to_dict()["undefined"] == ["y"]
+
+
+@pytest.mark.parametrize(("yt", "yp", "labels"), [
+    ([1, 2, 2], [1, 2, 1], ["1", "2"]),
+    (["a", "b"], ["a", "a"], [1]),
+    ([["a"], ["b"]], [["a"], ["a"]], [0]),
+])
+def test_labels_of_another_type_than_the_data_are_refused(yt, yp, labels):
+    # labels=["1", "2"] on int labels matched nothing: every class scored 0 in silence
+    with pytest.raises(CurateValueError, match="pass labels of the data's type"):
+        evaluate(yt, yp, labels=labels, zero_division=0)

@@ -755,13 +755,13 @@ def evaluate(
         select = None if lists or labels is None else _unique_labels(labels)
         counts = count_multilabel(y_true, y_pred, select=select, sample_weight=sample_weight)
         if lists and labels is not None:
-            counts = restrict(counts, _unique_labels(labels))
+            counts = restrict(counts, _labels_like(_unique_labels(labels), counts.labels))
         options["micro_is_accuracy"] = False
     else:
         counts = count_multiclass(y_true, y_pred, sample_weight=sample_weight)
         present = list(counts.labels)
         if labels is not None:
-            wanted = _unique_labels(labels)
+            wanted = _labels_like(_unique_labels(labels), present)
             counts = restrict(counts, wanted)
             options["micro_is_accuracy"] = set(present) <= set(wanted)
         else:
@@ -860,6 +860,23 @@ def _rename(ev: Evaluation, target_names: Sequence[str] | None) -> Evaluation:
         background=None if ev.background is None else mapping.get(ev.background,
                                                                   ev.background),
         majority_label=mapping.get(ev.majority_label, ev.majority_label), paradox=verdict)
+
+
+def _labels_like(wanted: list[Any], present: Sequence[Any]) -> list[Any]:
+    """``labels=`` of another type than the data's labels (``["1", "2"]`` for ints) would
+    match none of them and score every class 0 in silence: refuse it."""
+    def kind(v: Any) -> str:
+        return "str" if isinstance(v, str) else "number"
+
+    have = {kind(v) for v in present}
+    for v in wanted:
+        if have and kind(v) not in have:
+            shown = list(present)[:5]
+            raise CurateValueError(
+                f"labels= holds {v!r} ({type(v).__name__}) but the labels in the data are "
+                f"{shown} ({', '.join(sorted(have))}); pass labels of the data's type "
+                "(name classes in reports with target_names=)")
+    return wanted
 
 
 def _unique_labels(labels: Any) -> list[Any]:
