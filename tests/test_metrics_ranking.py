@@ -174,3 +174,12 @@ def test_weighted_average_precision_and_thresholds_equal_sklearn(data, seed):
                    for t in np.unique(s[:, j]))
         got = skm.f1_score(y[:, j], s[:, j] >= thresholds[j], sample_weight=w, zero_division=0)
         assert got == pytest.approx(best)
+
+
+def test_tuned_threshold_separates_adjacent_floats_and_huge_scores():
+    lower = float(np.nextafter(0.3, 0))
+    t = tune_thresholds([[1], [0]], [[0.3], [lower]])
+    assert apply_thresholds([[0.3], [lower]], t).ravel().tolist() == [1, 0]
+    t = tune_thresholds([[1], [0]], [[1.7e308], [1e308]])
+    assert np.isfinite(t).all()
+    assert apply_thresholds([[1.7e308], [1e308]], t).ravel().tolist() == [1, 0]

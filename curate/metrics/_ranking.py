@@ -248,8 +248,11 @@ def tune_thresholds(
         tp, fp, cuts = _curve(y[:, j], s[:, j], w)
         f = _fbeta(tp, fp, positives, use_beta)
         best = int(np.flatnonzero(f == f.max())[0])  # cuts run high -> low: first = highest
-        lower = cuts[best + 1] if best + 1 < cuts.size else cuts[best]
-        out[j] = float((cuts[best] + lower) / 2)
+        cut = float(cuts[best])
+        lower = float(cuts[best + 1]) if best + 1 < cuts.size else cut
+        mid = lower / 2 + cut / 2  # halves first: no overflow near the float maximum
+        # adjacent floats have no midpoint strictly above the lower one: keep the cut itself
+        out[j] = mid if lower < mid <= cut else cut
     return out
 
 
