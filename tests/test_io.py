@@ -558,3 +558,27 @@ def test_parquet_folder_with_two_schemas_is_a_clear_error(tmp_path):
                  lambda: count_labels(tmp_path, column="label", progress=False)):
         with pytest.raises(CurateValueError, match="must hold its columns with the same types"):
             read()
+
+
+def test_coco_iscrowd_as_text_is_a_number_not_a_truthy_string(tmp_path):
+    p = tmp_path / "i.json"
+    doc = {"images": [{"id": 1}], "categories": [{"id": 1, "name": "a"}],
+           "annotations": [{"image_id": 1, "category_id": 1, "iscrowd": "0"},
+                           {"image_id": 1, "category_id": 1, "iscrowd": 1}]}
+    p.write_text(json.dumps(doc))
+    assert read_coco(p, iscrowd="exclude").counts.to_dict() == {"a": 1}
+    doc["annotations"][0]["iscrowd"] = 2
+    p.write_text(json.dumps(doc))
+    with pytest.raises(CurateValueError, match=r"annotations\[0\] has iscrowd 2"):
+        read_coco(p)
+
+
+def test_voc_reads_xml_files_of_any_suffix_case(tmp_path):
+    xml = "<annotation><object><name>{}</name></object></annotation>"
+    (tmp_path / "a.xml").write_text(xml.format("cat"))
+    (tmp_path / "B.XML").write_text(xml.format("dog"))  # Windows tools write .XML
+    t = read_voc(tmp_path)
+    assert t.sample_ids.tolist() == ["B", "a"]
+    assert t.counts.to_dict() == {"cat": 1, "dog": 1}
+    (tmp_path / "a.xml").unlink()
+    assert read_labels(tmp_path).counts.to_dict() == {"dog": 1}  # inferred as VOC

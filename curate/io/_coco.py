@@ -133,11 +133,22 @@ def _key(obj: Any, key: str, where: str) -> Any:
     return obj[key]
 
 
+def _is_crowd(value: Any, i: int) -> bool:
+    """COCO's 0/1 ``iscrowd``; ``"0"`` is 0 (``bool("0")`` would make it a crowd)."""
+    if isinstance(value, bool) or value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip() in ("0", "1"):
+        return value.strip() == "1"
+    raise CurateValueError(
+        f"annotations[{i}] has iscrowd {value!r}; COCO's iscrowd is 0 or 1: fix the annotation"
+    )
+
+
 def _annotation_cells(anns: list[Any], row_of: dict[Any, int], col_of: dict[Any, int],
                       crowd: _Crowd) -> tuple[list[int], list[int]]:
     rows, cols = [], []
     for i, ann in enumerate(anns):
-        is_crowd = bool(ann.get("iscrowd", 0)) if isinstance(ann, dict) else False
+        is_crowd = _is_crowd(ann.get("iscrowd", 0), i) if isinstance(ann, dict) else False
         if (crowd is _Crowd.EXCLUDE and is_crowd) or (crowd is _Crowd.ONLY and not is_crowd):
             continue
         img, cat = _key(ann, "image_id", f"annotations[{i}]"), _key(

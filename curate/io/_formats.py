@@ -82,7 +82,8 @@ def infer_format(path: str | os.PathLike[str]) -> str:
 def _folder_format(p: Path) -> str:
     if (p / "annotations.xml").is_file() and _xml_root(p / "annotations.xml") == "annotations":
         return "cvat"
-    if (p / "Annotations").is_dir() or any(_visible(p.glob("*.xml"))):
+    if (p / "Annotations").is_dir() or any(
+            f.suffix.lower() == ".xml" for f in _visible(p.iterdir())):
         return "voc"
     if any(p.glob("*.parquet")):
         return "parquet"

@@ -68,7 +68,8 @@ def read_voc(
         root = root / "Annotations"
     else:
         voc_root = root.parent
-    files = sorted(f for f in root.glob("*.xml") if not f.name.startswith("._"))
+    files = sorted(f for f in root.iterdir()  # .xml in any case: ".XML" files are samples too
+                   if f.suffix.lower() == ".xml" and f.is_file() and not f.name.startswith("._"))
     if split is not None:
         files = _split_files(voc_root, root, split)
     if not files:
@@ -89,7 +90,8 @@ def _split_files(voc_root: Path, annotations: Path, split: str) -> list[Path]:
             f"split {split!r} has no list {str(listing)!r}; pass one of {found} or no split"
             if found else f"split {split!r}: {str(listing.parent)!r} holds no split lists; "
             "pass the VOC root (holding Annotations/ and ImageSets/) or no split")
-    ids = [ln.split()[0] for ln in listing.read_text(encoding="utf-8").splitlines() if ln.split()]
+    text = listing.read_text(encoding="utf-8-sig")
+    ids = [ln.split()[0] for ln in text.split("\n") if ln.split()]
     files = [annotations / f"{i}.xml" for i in ids]
     missing = [f.name for f in files if not f.is_file()]
     if missing:
