@@ -78,10 +78,11 @@ _CHUNK = 1 << 16
 class _Cursor:
     """Where an iteration is: start of the current chunk, its length and its list iterator."""
 
-    __slots__ = ("it", "lo", "n")
+    __slots__ = ("it", "lo", "n", "start")
 
     def __init__(self, start: int) -> None:
         self.lo, self.n, self.it = start, 0, iter(())
+        self.start = start  # where this pass began (a resumed prefix is not its own)
 
     def position(self) -> int:
         """Indices yielded so far (in this epoch, counting a resumed prefix)."""
@@ -208,8 +209,12 @@ class _ShardSampler(Sampler[int]):
         """Keys a subclass adds to :meth:`state_dict`."""
         return {}
 
+    def _check_extra_state(self, extra: dict[str, Any]) -> None:
+        """Refuse the keys of :meth:`_extra_state` when they do not fit this sampler."""
+
     def _load_extra_state(self, extra: dict[str, Any]) -> None:
         """Check and restore the keys of :meth:`_extra_state` (before anything else changes)."""
+        self._check_extra_state(extra)
 
     def _agree(self, key: Any, what: str) -> None:
         """Under ``torch.distributed``: every rank must hold the same ``key`` (compared with
@@ -261,7 +266,17 @@ class _ShardSampler(Sampler[int]):
                     f"state_dict[{key!r}] is {state_dict[key]} but this sampler has "
                     f"{key}={getattr(self, key)}; resume with the same world size and rank"
                 )
-        self._load_extra_state({k: v for k, v in state_dict.items() if k not in _STATE_KEYS})
+        extra = {k: v for k, v in state_dict.items() if k not in _STATE_KEYS}
+        if int(state_dict["epoch"]) < self.epoch and int(state_dict["yielded"]) >= len(self):
+            # a checkpoint of a finished earlier epoch, applied after set_epoch moved on:
+            # torchdata's StatefulDataLoader restores its sampler lazily, at the next
+            # iteration, so it lands after the training loop's set_epoch(e + 1); nothing of
+            # that epoch is left, and replaying it would train on it twice
+            self._check_extra_state(extra)
+            self._set_seed(int(state_dict["seed"]))
+            self._live = None  # what ran before the restore is no pass of this epoch
+            return
+        self._load_extra_state(extra)
         self._set_seed(int(state_dict["seed"]))
         self.epoch = int(state_dict["epoch"])
         self._cache = None
@@ -536,7 +551,7 @@ class BalancedSampler(_EpochShardSampler):
     def _extra_state(self) -> dict[str, Any]:
         return {"plan_digest": self.plan.digest}
 
-    def _load_extra_state(self, extra: dict[str, Any]) -> None:
+    def _check_extra_state(self, extra: dict[str, Any]) -> None:
         if "plan_digest" in extra and extra["plan_digest"] != self.plan.digest:
             raise CurateValueError(
                 f"state_dict was saved while sampling another plan (digest "
@@ -744,8 +759,12 @@ class WeightedSampler(_EpochShardSampler):
         self._iterated = False
 
     def __iter__(self) -> Iterator[int]:
-        if self._iterated and not self._resume_at:
-            self._draw += 1  # no set_epoch since the last pass: draw anew
+        live = self._live
+        if (self._iterated and not self._resume_at and live is not None
+                and live[2].position() > live[2].start):
+            # no set_epoch since a pass that yielded indices: draw anew (an iterator made and
+            # dropped unused, as torchdata's StatefulDataLoader does while restoring, is no pass)
+            self._draw += 1
         if self.generator is not None and not self._resume_at:
             self._seed = int(torch.randint(0, 2**62, (1,), generator=self.generator).item())
         self._iterated = True
@@ -754,10 +773,12 @@ class WeightedSampler(_EpochShardSampler):
     def _extra_state(self) -> dict[str, Any]:
         return {"draw": int(self._draw)}
 
+    def _check_extra_state(self, extra: dict[str, Any]) -> None:
+        check_param("draw", extra.get("draw", 0), [Interval(int, 0, None)], self._owner)
+
     def _load_extra_state(self, extra: dict[str, Any]) -> None:
-        draw = extra.get("draw", 0)
-        check_param("draw", draw, [Interval(int, 0, None)], self._owner)
-        self._draw = int(draw)
+        self._check_extra_state(extra)
+        self._draw = int(extra.get("draw", 0))
         self._iterated = False
 
     def _epoch_order(self, epoch: int) -> np.ndarray:

@@ -392,10 +392,11 @@ class BalancedIterable(IterableDataset):  # type: ignore[type-arg]
         # epoch (set_epoch since) has yielded nothing of this one
         last = self._last
         if self._resume or last is None or last.epoch != self.epoch:
-            yielded = self._resume
+            yielded, complete = self._resume, False
         else:
-            yielded = last.yielded
+            yielded, complete = last.yielded, last.done
         return {"version": _STATE_VERSION, "epoch": self.epoch, "yielded": yielded,
+                "complete": complete,
                 "seed": self.seed, "rank": self.rank, "num_replicas": self.num_replicas,
                 "digest": self._digest}
 
@@ -418,6 +419,8 @@ class BalancedIterable(IterableDataset):  # type: ignore[type-arg]
         True
         """
         _check_state(self, state)
+        if _finished_earlier(state, self.epoch):
+            return
         self.epoch = int(state["epoch"])
         self._resume = int(state["yielded"])
 
@@ -435,12 +438,14 @@ class _BalancedIterator(Iterator[Any]):
     inline, and attributes live in slots.
     """
 
-    __slots__ = ("_gen", "_skip", "_started", "epoch", "owner", "worker", "workers", "yielded")
+    __slots__ = ("_gen", "_skip", "_started", "done", "epoch", "owner", "worker", "workers",
+                 "yielded")
 
     def __init__(self, owner: BalancedIterable, epoch: int, worker: int, workers: int,
                  skip: int) -> None:
         self.owner, self.epoch, self.worker, self.workers = owner, epoch, worker, workers
         self.yielded = 0
+        self.done = False  # the epoch ran to its end (a checkpoint then has nothing left)
         self._skip = skip
         self._started = False
         self._gen = self._run()  # its body starts on the first next(), after any restore
@@ -452,6 +457,7 @@ class _BalancedIterator(Iterator[Any]):
         state = self.owner.state_dict()
         state["yielded"] = self.yielded
         state["epoch"] = self.epoch
+        state["complete"] = self.done
         return state
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -461,6 +467,8 @@ class _BalancedIterator(Iterator[Any]):
                 "restore before the first next()"
             )
         _check_state(self.owner, state)
+        if _finished_earlier(state, self.epoch):
+            return
         self.epoch, self._skip = int(state["epoch"]), int(state["yielded"])
 
     # ------------------------------------------------------------------ the epoch
@@ -553,6 +561,15 @@ class _BalancedIterator(Iterator[Any]):
             self.yielded += 1
             if self.yielded > skip:
                 yield item if transform is None else transform(item)
+        self.done = True
+
+
+def _finished_earlier(state: Mapping[str, Any], epoch: int) -> bool:
+    """A checkpoint of an epoch that ran to its end, applied once ``set_epoch`` has moved
+    past it: torchdata's ``StatefulDataLoader`` restores lazily, at the next iteration, so
+    the state of epoch ``e`` lands after the loop's ``set_epoch(e + 1)``. Nothing of ``e`` is
+    left; applying it would replay ``e`` instead of drawing ``e + 1``."""
+    return bool(state.get("complete", False)) and int(state["epoch"]) < epoch
 
 
 def _other_than(buf: list[Any], j: int, last: Any) -> tuple[int, Any]:

@@ -609,3 +609,26 @@ def test_repeated_sample_ids_are_refused_not_miscounted(ids):
     with pytest.raises(curate.exceptions.CurateValueError,
                        match=r"sample_ids\[2\] = .* repeats sample_ids\["):
         list(curate.BalancedIterable(src, plan))
+
+
+def test_stateful_dataloader_checkpoint_at_epoch_end_then_next_epoch():
+    # torchdata restores lazily, at the next iteration, after the loop's set_epoch(1): a
+    # finished epoch-0 state then replayed epoch 0 instead of drawing epoch 1
+    stateful = pytest.importorskip("torchdata.stateful_dataloader")
+    t = curate.LabelTable.from_labels([["cat"]] * 6 + [["dog"]] * 2, sample_ids=list("abcdefgh"))
+    plan = curate.InterClassBalancer().fit(t)
+    src = [{"__key__": k} for k in "abcdefgh"]
+
+    def make():
+        s = curate.BalancedIterable(src, plan, buffer_size=4, seed=1)
+        return s, stateful.StatefulDataLoader(s, batch_size=None)
+
+    s, dl = make()
+    [d["__key__"] for d in dl]
+    state = dl.state_dict()
+    s.set_epoch(1)
+    epoch1 = [d["__key__"] for d in dl]
+    s2, dl2 = make()
+    dl2.load_state_dict(state)
+    s2.set_epoch(1)
+    assert [d["__key__"] for d in dl2] == epoch1
