@@ -406,3 +406,48 @@ def test_labeltable_from_hf_is_table_from_hf():
     assert got.counts.to_dict() == {name: brute[name] for name in NAMES}
     with pytest.raises(ValueError, match="'split' parameter"):
         LabelTable.from_hf(ds, "ner_tags", split="nope")
+
+
+def test_compute_metrics_multilabel_with_id2label_equals_sklearn():
+    # id2label indexed the 0/1 cells (names[0] / names[1]): micro-F1 0.94 where sklearn says 0.78
+    skm = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(0)
+    y = (rng.random((40, 4)) < 0.4).astype(np.int64)
+    p = (rng.random((40, 4)) < 0.4).astype(np.int64)
+    names = ["a", "b", "c", "d"]
+    got = cit.compute_metrics(names, task="multilabel", zero_division=0)((p, y))
+    assert got["macro_f1"] == pytest.approx(skm.f1_score(y, p, average="macro"))
+    assert got["micro_f1"] == pytest.approx(skm.f1_score(y, p, average="micro"))
+    assert got["accuracy"] == pytest.approx(skm.accuracy_score(y, p))
+    logits = rng.normal(size=(40, 4))  # multi_label_classification: float labels, logits
+    got = cit.compute_metrics(names, zero_division=0)((logits, y.astype(np.float32)))
+    assert got["macro_f1"] == pytest.approx(
+        skm.f1_score(y, (logits >= 0).astype(np.int64), average="macro"))
+
+
+def test_string_tags_follow_an_explicit_id2label():
+    ds = datasets.Dataset.from_dict({"tags": [["B-PER", "I-PER", "O"], ["O", "B-LOC"]]})
+    id2label = {0: "O", 1: "B-PER", 2: "I-PER", 3: "B-LOC", 4: "I-LOC"}
+    t = cit.table_from_hf(ds, "tags", id2label=id2label)
+    assert t.classes == ("O", "B-PER", "I-PER", "B-LOC", "I-LOC")  # column i = label id i
+    assert t.counts.tolist() == [2, 1, 1, 1, 0]
+    bad = datasets.Dataset.from_dict({"tags": [["B-PER", "X"]]})
+    with pytest.raises(ValueError, match="'X' not in classes"):
+        cit.table_from_hf(bad, "tags", id2label=id2label)
+
+
+def test_trainer_refuses_a_plan_whose_epochs_differ_in_size(tmp_path):
+    from curate.balance.baselines import repeat_factor
+
+    rows = _tag_rows(12)
+    table = LabelTable.from_token_ids(rows, id2label=ID2LABEL)
+    plan = repeat_factor(table, threshold=0.9)
+    assert not plan.constant_epoch_size
+    train = datasets.Dataset.from_dict({"input_ids": [[1, 2]] * 12, "labels": [[0, 0]] * 12})
+    model = transformers.BertForTokenClassification(transformers.BertConfig(
+        vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=32, num_labels=5))
+    args = transformers.TrainingArguments(output_dir=str(tmp_path), report_to=[], use_cpu=True)
+    trainer = cit.BalancedTrainer(model=model, args=args, train_dataset=train, balance=plan)
+    with pytest.raises(ValueError, match="same number of copies every epoch"):
+        trainer.get_train_dataloader()

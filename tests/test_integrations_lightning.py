@@ -152,3 +152,15 @@ def test_importing_the_integrations_imports_no_framework():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=600)
     assert out.stdout.strip() == "[]"
+
+
+def test_callback_refuses_a_plan_whose_epochs_differ_in_size():
+    # Lightning fixes the batches per epoch at the first epoch: a longer later epoch was cut
+    # short in silence (repeat factors with stochastic rounding draw 36..39 copies)
+    from curate.balance.baselines import repeat_factor
+
+    plan = repeat_factor(_table(), threshold=0.5)
+    assert not plan.constant_epoch_size
+    loader = DataLoader(_Echo(), batch_size=4, sampler=curate.BalancedSampler(plan))
+    with pytest.raises(ValueError, match="same number of copies every epoch"):
+        cil.BalancedEpochCallback().check(_trainer([]), loader)

@@ -448,6 +448,32 @@ class BalancePlan:
         return int(self.multiplicity.sum())
 
     @property
+    def constant_epoch_size(self) -> bool:
+        """Whether every epoch draws ``epoch_size`` indices.
+
+        True for systematic plans (the balancer's: their expected totals sum to a whole
+        number) and for plans whose expected totals are all whole; False where per-epoch
+        random rounding lets the size vary (``repeat_factor``'s stochastic rounding,
+        fractional ``oversample_rare``). Trainers that fix the steps per epoch at the first
+        epoch need it.
+
+        Returns
+        -------
+        bool
+
+        Examples
+        --------
+        >>> import curate
+        >>> t = curate.LabelTable.from_labels([["a"], ["a"], ["b"]])
+        >>> curate.InterClassBalancer().fit(t).constant_epoch_size
+        True
+        """
+        totals = np.asarray(self.group_total, dtype=np.float64)
+        if self.rounding == "systematic":
+            return bool(abs(totals.sum() - round(totals.sum())) < 1e-6)
+        return bool(np.all(totals == np.round(totals)))
+
+    @property
     def n_duplicates(self) -> int:
         """Extra copies in the epoch-0 draw: ``Σ max(x_i - 1, 0)``."""
         return int(np.maximum(self.multiplicity - 1, 0).sum())

@@ -89,12 +89,18 @@ def find_curate_samplers(loader: Any) -> list[Any]:
 
 
 def _check(trainer: Any, loader: Any) -> list[Any]:
+    from curate.integrations.transformers import _check_constant_size
+    from curate.sampler import BalancedSampler
+
     samplers = find_curate_samplers(loader)
     if not samplers:
         raise CurateValueError(
             "BalancedEpochCallback found no curate sampler in the train dataloader; pass "
             "sampler=curate.BalancedSampler(plan) to the DataLoader of train_dataloader()"
         )
+    for s in samplers:
+        if isinstance(s, BalancedSampler):
+            _check_constant_size(s.plan, "BalancedEpochCallback", "Lightning")
     world = int(getattr(trainer, "world_size", 1))
     if world > 1:
         connector = getattr(trainer, "_accelerator_connector", None)

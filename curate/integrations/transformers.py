@@ -221,9 +221,13 @@ def table_from_hf(
         if level == "auto":
             level = ("token" if _looks_like_tags(sorted(set(flat))) else "instance") if is_seq \
                 else "sample"
+        # an explicit id2label puts the names in the model's id order (column i = id i)
+        # and refuses a label it lacks; entity columns are span types, not tags
+        order = _id2label_names(id2label) if id2label is not None and level != "entity" \
+            else None
         if level in ("token", "entity"):
-            return LabelTable.from_tags(rows, level=level)
-        return LabelTable.from_labels(rows, level=level)
+            return LabelTable.from_tags(rows, level=level, classes=order)
+        return LabelTable.from_labels(rows, level=level, classes=order)
     if names is None:
         raise CurateValueError(
             f"{owner}: column {column!r} holds integer ids without class names (its feature "
@@ -303,6 +307,20 @@ def _fast_int_table(dataset: Any, column: str, level: str, id2label: Any,
     return LabelTable(m, names, background=background, level=level)
 
 
+def _check_constant_size(plan: BalancePlan, owner: str, who: str) -> None:
+    """Refuse a plan whose epochs differ in size: ``who`` reads the sampler's length once,
+    so longer epochs would be cut short and shorter ones fail, in silence."""
+    if not plan.constant_epoch_size:
+        sizes = sorted({int(plan.draw(e).sum()) for e in range(4)})
+        raise CurateValueError(
+            f"{owner} needs a plan with the same number of copies every epoch, but this one "
+            f"({plan.method}, {plan.rounding} rounding) draws {sizes} in epochs 0-3; {who} "
+            "fixes the steps per epoch at the first epoch, so later epochs would be cut short. "
+            "Use a plan with whole expected copies: curate.InterClassBalancer(), "
+            "repeat_factor(..., rounding='ceil') or oversample_rare with a whole factor"
+        )
+
+
 def _choose_sampler(balance: Any, table: LabelTable | None, seed: int | None,
                     n_rows: int) -> Any:
     from curate.sampler import BalancedSampler, WeightedSampler
@@ -320,6 +338,8 @@ def _choose_sampler(balance: Any, table: LabelTable | None, seed: int | None,
             "fit(table) (such as curate.InterClassBalancer()), or a curate BalancedSampler / "
             f"WeightedSampler. Got {type(balance).__name__} instead."
         )
+    if isinstance(sampler, BalancedSampler):
+        _check_constant_size(sampler.plan, "BalancedTrainer", "transformers' Trainer")
     n = sampler.plan.n_samples if isinstance(sampler, BalancedSampler) else None
     if isinstance(sampler, WeightedSampler):
         n = len(sampler.weights) if hasattr(sampler, "weights") else None
@@ -496,7 +516,11 @@ def compute_metrics(
     id2label : dict of {int: str} or sequence of str, default=None
         Names of the label ids (``model.config.id2label``); required for token tags.
     task : {"auto", "multiclass", "multilabel", "tags"}, default="auto"
-        Passed to :func:`curate.evaluate`; ``"auto"`` means ``"tags"`` for 2-d labels.
+        Passed to :func:`curate.evaluate`. ``"auto"``: 2-d float labels shaped like the
+        predictions are multi-label (``problem_type="multi_label_classification"``), other
+        2-d labels are token tags, 1-d labels are classes. Multi-label predictions that are
+        logits are scored at ``sigmoid(logit) >= 0.5`` (``thresholds=`` to change it), and
+        ``id2label`` names the label columns.
     ignore_index : int, default=-100
         Label id of positions to skip.
     **evaluate_kwargs : Any
@@ -534,11 +558,14 @@ def compute_metrics(
         if preds.ndim == labels.ndim + 1:
             preds = preds.argmax(axis=-1)
         kind = task
-        if kind == "auto":
-            tagged = names is not None and _looks_like_tags(names)
-            kind = "tags" if labels.ndim == 2 and ((labels == ignore_index).any() or tagged) \
-                else "auto"
+        if kind == "auto" and labels.ndim == 2:
+            # multi_label_classification gives float multi-hot labels; integer ones are tags
+            floats = labels.dtype.kind == "f" and preds.shape == labels.shape
+            kind = "multilabel" if floats else "tags"
         kw = dict(evaluate_kwargs)
+        if kind == "multilabel":
+            ev = _multilabel(labels, preds, names, kw)
+            return _summary(ev)
         if kind == "tags":
             if names is None:
                 raise CurateValueError(
@@ -550,18 +577,50 @@ def compute_metrics(
             preds = np.asarray(names, dtype=object)[preds]
             kw.setdefault("labels", names)
         ev = evaluate(labels, preds, task=kind, **kw)
-        return {
-            "accuracy": float(ev.accuracy),
-            "balanced_accuracy": float(ev.balanced_accuracy),
-            "macro_precision": float(ev.macro.precision),
-            "macro_recall": float(ev.macro.recall),
-            "macro_f1": float(ev.macro.f1),
-            "micro_f1": float(ev.micro.f1),
-            "weighted_f1": float(ev.weighted.f1),
-            "paradox": float(bool(ev.paradox.flagged)),
-        }
+        return _summary(ev)
 
     return _compute
+
+
+def _summary(ev: Any) -> dict[str, float]:
+    return {
+        "accuracy": float(ev.accuracy),
+        "balanced_accuracy": float(ev.balanced_accuracy),
+        "macro_precision": float(ev.macro.precision),
+        "macro_recall": float(ev.macro.recall),
+        "macro_f1": float(ev.macro.f1),
+        "micro_f1": float(ev.micro.f1),
+        "weighted_f1": float(ev.weighted.f1),
+        "paradox": float(bool(ev.paradox.flagged)),
+    }
+
+
+def _multilabel(labels: np.ndarray, preds: np.ndarray, names: list[str] | None,
+                kw: dict[str, Any]) -> Any:
+    """Indicator labels against logits (``sigmoid >= 0.5``, or ``thresholds=``) or 0/1
+    predictions; ``id2label`` names the columns (it never indexes the 0/1 cells)."""
+    from curate.metrics import evaluate
+
+    if labels.shape != preds.shape or labels.ndim != 2:
+        raise CurateValueError(
+            f"compute_metrics(task='multilabel') needs labels and predictions of one shape "
+            f"(n_samples, n_labels); got {labels.shape} and {preds.shape}")
+    if not np.isin(labels, (0, 1)).all():
+        raise CurateValueError(
+            "compute_metrics(task='multilabel') needs 0/1 (multi-hot) labels; got values "
+            f"{np.unique(labels)[:5].tolist()}")
+    if names is not None:
+        if len(names) != labels.shape[1]:
+            raise CurateValueError(
+                f"id2label names {len(names)} labels but the label matrix has "
+                f"{labels.shape[1]} columns")
+        kw.setdefault("target_names", names)
+    y = labels.astype(np.int64)
+    if preds.dtype.kind == "f" and not np.isin(preds, (0, 1)).all():
+        scores = 1.0 / (1.0 + np.exp(-preds.astype(np.float64)))  # logits -> probabilities
+        kw.setdefault("thresholds", 0.5)
+        return evaluate(y, scores, task="multilabel", **kw)
+    return evaluate(y, preds.astype(np.int64), task="multilabel", **kw)
 
 
 _TRAINER_CLASS: type | None = None
