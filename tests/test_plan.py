@@ -175,3 +175,18 @@ def test_systematic_draws_cover_every_member_in_every_window(totals, window, see
     per_group = np.array([np.bincount(group, weights=d) for d in draws])
     assert (np.abs(per_group - y) < 1).all()  # floor or ceil of the expectation
     assert np.allclose(per_group[:window].mean(axis=0), y, atol=1 / window + 1e-9)
+
+
+def test_load_rejects_a_table_with_rows_swapped_under_equal_labels(tmp_path):
+    # two rows with the same labels swap without changing the label checksum; the ids tell
+    t = curate.LabelTable.from_labels([["a"], ["b"], ["a"], ["a"]], sample_ids=list("pqrs"))
+    plan = curate.InterClassBalancer().fit(t)
+    path = plan.save(tmp_path / "m.parquet")
+    assert curate.BalancePlan.load(path, t).digest == plan.digest
+    swapped = curate.LabelTable.from_labels([["a"], ["b"], ["a"], ["a"]],
+                                            sample_ids=list("rqps"))
+    with pytest.raises(ValueError, match=r"row 0: 'r' here, 'p' stored"):
+        curate.BalancePlan.load(path, swapped)
+    # a table without ids (row positions) cannot be checked and is accepted as before
+    unnamed = curate.LabelTable.from_labels([["a"], ["b"], ["a"], ["a"]])
+    assert curate.BalancePlan.load(path, unnamed).n_samples == 4

@@ -185,6 +185,8 @@ def _rebuild(cls: type[BalancePlan], path: Any, stored: Any, meta: dict[str, Any
             f"table does not match the labels the manifest {str(path)!r} was made from "
             "(checksum differs); pass the same table, or table=None to use the stored labels"
         )
+    else:
+        _check_same_ids(np.asarray(table.sample_ids), ids, path)
     plan = cls(
         table, group, totals, count=meta["count"], seed=int(meta["seed"]),
         method=meta["method"], status=PlanStatus(meta["status"]), message=meta["message"],
@@ -199,6 +201,27 @@ def _rebuild(cls: type[BalancePlan], path: Any, stored: Any, meta: dict[str, Any
     if not np.array_equal(stored.column("index").to_numpy(), np.arange(n)):
         raise _damaged(path, "its index column is not 0..n-1")
     return plan
+
+
+def _check_same_ids(given: np.ndarray, stored: np.ndarray, path: Any) -> None:
+    """Two rows with the same labels can swap places without changing the label checksum;
+    when both tables name their samples, the names must match in order (a table without
+    ids, whose ids are its row positions, cannot be checked)."""
+    import pandas as pd
+
+    def positions(ids: np.ndarray) -> bool:
+        return ids.dtype.kind in "iu" and np.array_equal(ids, np.arange(len(ids)))
+
+    if positions(given) or positions(stored) or pd.Index(given).equals(pd.Index(stored)):
+        return
+    differ = np.flatnonzero(given.astype(str) != stored.astype(str))
+    i = int(differ[0]) if differ.size else 0
+    raise CurateValueError(
+        f"table's sample_ids differ from those the manifest {str(path)!r} was made from "
+        f"(row {i}: {given.tolist()[i]!r} here, {stored.tolist()[i]!r} stored): the rows were "
+        "reordered or are other samples with the same labels; pass the table in the order "
+        "the plan was fitted on, or table=None to use the stored labels"
+    )
 
 
 def _stored_table(stored: Any, meta: dict[str, Any]) -> LabelTable:

@@ -733,7 +733,8 @@ class BalancePlan:
             The manifest parquet.
         table : LabelTable, default=None
             The original labels. ``None`` rebuilds them from the manifest. When given, its
-            label matrix must match the stored checksum.
+            label matrix must match the stored checksum and, when both name their samples,
+            its ``sample_ids`` must be the stored ones in the same order.
 
         Returns
         -------
