@@ -40,3 +40,18 @@ def test_mode_follows_umask_not_mkstemp(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444])
+def test_replacing_keeps_the_existing_permission_bits(tmp_path, mode):
+    target = tmp_path / "secret.json"
+    target.write_text("old")
+    target.chmod(mode)
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(target, "new")
+    finally:
+        os.umask(old)
+    assert target.read_text() == "new"
+    assert stat.S_IMODE(target.stat().st_mode) == mode
+    assert [p.name for p in tmp_path.iterdir()] == ["secret.json"]

@@ -358,3 +358,81 @@ def test_csv_integer_labels_score_numerically_and_match_text_predictions(tmp_pat
     assert main(["evaluate", str(tmp_path / "t.csv"), str(tmp_path / "x.csv"), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["accuracy"] == 0.75  # "2" of the truth and "2" of the predictions: one class
+
+
+# ------------------------------------------------------------ review findings 1, 4, 5
+@pytest.mark.parametrize("which", ["TRUE", "PRED", "--vs", "--thresholds", "--label-names"])
+def test_out_that_is_an_input_is_a_usage_error(tmp_path, capsys, which):
+    paths = {}
+    for name, row in (("TRUE", {"label": 1}), ("PRED", {"prediction": 1}),
+                      ("--vs", {"prediction": 0})):
+        paths[name] = tmp_path / f"{name.strip('-')}.json"  # JSON lines
+        paths[name].write_text(json.dumps(row) + "\n")
+    paths["--thresholds"] = tmp_path / "th.json"
+    paths["--thresholds"].write_text("[0.5, 0.5]")
+    paths["--label-names"] = tmp_path / "names.json"
+    paths["--label-names"].write_text('["a", "b"]')
+    before = {p: p.read_bytes() for p in paths.values()}
+    argv = ["evaluate", str(paths["TRUE"]), str(paths["PRED"]), "--json",
+            "--vs", str(paths["--vs"]), "--label-names", str(paths["--label-names"])]
+    if which == "--thresholds":
+        argv += ["--thresholds", str(paths["--thresholds"])]
+    out = tmp_path / "." / paths[which].name  # another spelling of the same path
+    assert main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "usage: curate evaluate" in err
+    assert f"curate evaluate: error: --out {out} is the same file as {which} {paths[which]}" \
+        in err, err
+    assert {p: p.read_bytes() for p in paths.values()} == before
+
+
+@pytest.mark.parametrize("suffix", [".json", ".md"])
+def test_out_report_uses_names_and_the_printed_direction(tmp_path, capsys, suffix):
+    y = ["cat"] * 8 + ["dog"] * 2
+    pd.DataFrame({"label": y}).to_parquet(tmp_path / "true.parquet")
+    pd.DataFrame({"prediction": ["cat"] * 10}).to_parquet(tmp_path / "a.parquet")
+    pd.DataFrame({"prediction": y}).to_parquet(tmp_path / "b.parquet")
+    out = tmp_path / f"r{suffix}"
+    assert main(["evaluate", str(tmp_path / "true.parquet"), str(tmp_path / "a.parquet"),
+                 "--vs", str(tmp_path / "b.parquet"), "--names", "before", "after", "--json",
+                 "--out", str(out)]) == 0
+    printed = json.loads(capsys.readouterr().out)["comparison"]
+    assert printed["names"] == ["before", "after"]
+    recall_delta = {c: printed["per_class"][c]["delta"]["recall"] for c in ("cat", "dog")}
+    assert recall_delta == {"cat": 0.0, "dog": 1.0}  # after - before
+    text = out.read_text()
+    assert "model" not in text and "reference" not in text
+    if suffix == ".json":
+        report = json.loads(text)
+        assert {r["name"] for r in report["runs"]} == {"before", "after"}
+        cmp = report["comparison"]
+        assert dict(zip(cmp["classes"], cmp["recall_delta"], strict=True)) == recall_delta
+        assert cmp["accuracy_delta"] == pytest.approx(printed["summary"]["accuracy"]["delta"])
+    else:
+        assert "after minus before" in text and "| dog | 2 | +1.0000 |" in text
+
+
+def test_out_report_without_vs_names_the_run(tmp_path, capsys):
+    t, p = _multiclass_files(tmp_path, _Y_TRUE, _Y_PRED)
+    out = tmp_path / "r.json"
+    assert main(["evaluate", t, p, "--json", "--out", str(out)]) == 0
+    assert [r["name"] for r in json.loads(out.read_text())["runs"]] == ["model"]
+    assert main(["evaluate", t, p, "--json", "--names", "mine", "x", "--out", str(out)]) == 0
+    assert [r["name"] for r in json.loads(out.read_text())["runs"]] == ["mine"]
+    capsys.readouterr()
+
+
+def test_class_names_are_not_markup_on_a_terminal(tmp_path, capsys, monkeypatch):
+    import re
+    import sys
+
+    t, p = _multiclass_files(tmp_path, ["[b]bold[/b]"] * 18 + ["[/]"] * 2,
+                             ["[b]bold[/b]"] * 20)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # the rich output
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["evaluate", t, p]) == 0
+    text = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
+    assert re.search(r"│ \[b\]bold\[/b\] +│", text) and re.search(r"│ \[/\] +│", text), text
+    reasons = [line for line in text.splitlines() if line.startswith("  •")]
+    assert any("'[/]' 0.000" in line for line in reasons), text  # the rare class, escaped
+    assert "predicting '[b]bold[/b]'" in text.splitlines()[0]  # the verdict line

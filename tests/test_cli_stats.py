@@ -180,3 +180,14 @@ def test_tag_column_shows_scheme_background_and_entities(tmp_path, capsys):
     assert cli.main(["stats", str(p), "--level", "instance", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["level"] == "instance" and out["background"] is None and "tags" not in out
+
+
+def test_class_names_are_not_read_as_markup(tmp_path, capsys):
+    p = tmp_path / "[bold]odd.parquet"
+    pq.write_table(pa.table({"label": ["[b]bold[/b]"] * 5 + ["[/]"] * 2 + ["x"]}), p)
+    assert cli.main(["stats", str(p), "--top", "0"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split("│")[1].strip() for line in out.splitlines()
+            if line.startswith("│") and "%" in line and "majority" not in line]
+    assert rows == ["[b]bold[/b]", "[/]", "x"], out
+    assert "curate stats: [bold]odd.parquet" in out

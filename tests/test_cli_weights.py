@@ -108,3 +108,46 @@ def test_label_names_round_trip_with_a_model_label_order(tmp_path, capsys):
         assert w.counts.tolist() == [counts[id2label[i]] for i in range(len(id2label))]
         assert tensor[0] == tensor.min()  # O (id 0) has the lowest weight
     capsys.readouterr()
+
+
+def _strip_ansi(text: str) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def test_out_that_is_an_input_is_a_usage_error(tmp_path, capsys):
+    from curate.cli import main
+
+    src = tmp_path / "w.json"  # JSON lines of labels, and the --out of the weights
+    src.write_text('{"labels": ["a"]}\n{"labels": ["b"]}\n')
+    before = src.read_bytes()
+    assert main(["weights", str(src), "--out", str(src)]) == 2
+    err = capsys.readouterr().err
+    assert "usage: curate weights" in err
+    assert f"curate weights: error: --out {src} is the same file as INPUT {src}" in err
+    assert src.read_bytes() == before
+    names = tmp_path / "names.json"
+    names.write_text('["a", "b"]')
+    assert main(["weights", str(src), "--label-names", str(names), "--out",
+                 str(tmp_path / "." / "names.json")]) == 2
+    assert "is the same file as --label-names" in capsys.readouterr().err
+    assert names.read_text() == '["a", "b"]'
+
+
+def test_class_names_are_not_markup_on_a_terminal(tmp_path, capsys, monkeypatch):
+    import sys
+
+    from curate.cli import main
+
+    path = tmp_path / "odd.parquet"
+    pd.DataFrame({"label": ["[b]bold[/b]"] * 5 + ["[/]"] * 2 + ["x"]}).to_parquet(path)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # the rich table
+    monkeypatch.setenv("COLUMNS", "120")
+    out = tmp_path / "w.json"
+    assert main(["weights", str(path), "--no-toml", "--out", str(out)]) == 0
+    text = _strip_ansi(capsys.readouterr().out)
+    import re
+
+    assert re.search(r"│ \[b\]bold\[/b\] +│", text) and re.search(r"│ \[/\] +│", text), text
+    assert curate.ClassWeights.load(out).classes == ("[/]", "[b]bold[/b]", "x")

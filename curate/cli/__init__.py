@@ -3,9 +3,11 @@
 This module only parses arguments and calls the public API; each subcommand lives in
 ``curate/cli/_<name>.py`` and defines ``register(subparsers)``. Errors raised by curate
 (``CurateError``) and file-system errors (missing file, a folder where a file was expected,
-no permission) are printed as one line and exit with status 1. Any other exception is a bug
-in curate: it is printed as one line asking for a report, with the traceback only when
-``CURATE_DEBUG=1`` is set.
+no permission) are printed as one line and exit with status 1. A usage error found after
+parsing (``curate.cli._common.UsageError``: flags that do not go together, an output path that
+is an input) is printed as argparse prints its own (usage line, ``curate COMMAND: error: ...``)
+and exits with status 2, as argparse does. Any other exception is a bug in curate: it is printed
+as one line asking for a report, with the traceback only when ``CURATE_DEBUG=1`` is set.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from curate import __version__
+from curate.cli._common import UsageError
 from curate.exceptions import CurateError
 
 __all__ = ["build_parser", "main"]
@@ -55,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 1 on an error (printed to stderr as one line), 3 when
+        0 on success, 1 on an error (printed to stderr as one line), 2 on a usage error found
+        after parsing (argparse's own usage errors raise ``SystemExit(2)``), 3 when
         ``evaluate --fail-on-paradox`` flags the paradox.
 
     Examples
@@ -67,6 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status = args.func(args)
+    except UsageError as exc:
+        command = _command_parser(parser, args.command)
+        command.print_usage(sys.stderr)
+        print(f"{command.prog}: error: {exc}", file=sys.stderr)
+        return 2
     except (CurateError, OSError) as exc:
         print(f"error: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
         return 1
@@ -77,6 +86,14 @@ def main(argv: Sequence[str] | None = None) -> int:
               "please report it, rerun with CURATE_DEBUG=1 for the traceback", file=sys.stderr)
         return 1
     return int(status or 0)
+
+
+def _command_parser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    """The subparser of command ``name`` (for its usage line)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[name]
+    return parser  # pragma: no cover - build_parser always adds the subcommands
 
 
 def _one_line(exc: BaseException) -> str:

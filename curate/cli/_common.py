@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,111 @@ from curate.io._formats import infer_format
 from curate.labels import LabelTable
 from curate.labels._parse import normalize_id2label
 
-__all__ = ["add_input_arguments", "amount", "check_out", "label_names", "read_input"]
+__all__ = [
+    "UsageError", "add_input_arguments", "amount", "check_distinct", "check_out", "flag",
+    "input_paths", "label_names", "read_input", "reject_flags",
+]
 
 LEVELS = ("token", "entity", "instance", "sample")
+
+
+class UsageError(CurateValueError):
+    """A flag or path the command cannot use as given.
+
+    :func:`curate.cli.main` prints it as argparse prints its own errors (the command's usage
+    line, then ``curate COMMAND: error: ...``) and returns 2. Raised before any work is done.
+    """
+
+
+def flag(dest: str) -> str:
+    """The command-line spelling of the argparse destination ``dest``.
+
+    Examples
+    --------
+    >>> flag("write_indices"), flag("input")
+    ('--write-indices', 'INPUT')
+    """
+    return "INPUT" if dest == "input" else "--" + dest.replace("_", "-")
+
+
+def reject_flags(args: argparse.Namespace, dests: tuple[str, ...], reason: str) -> None:
+    """Raise :class:`UsageError` naming every flag of ``dests`` that was given.
+
+    A flag counts as given when its value is neither ``None`` nor ``False`` (the options
+    checked this way default to ``None``, or ``False`` for on/off switches).
+
+    Examples
+    --------
+    >>> ns = argparse.Namespace(seed=0, permanent=False, epoch=None)
+    >>> reject_flags(ns, ("permanent", "epoch"), "cannot be used here")  # none given
+    >>> reject_flags(ns, ("seed", "epoch"), "cannot be used without --balance")
+    Traceback (most recent call last):
+    ...
+    curate.cli._common.UsageError: --seed cannot be used without --balance
+    """
+    given = [flag(d) for d in dests
+             if (v := getattr(args, d, None)) is not None and v is not False]  # 0 is given
+    if given:
+        raise UsageError(f"{', '.join(given)} {reason}")
+
+
+def _same_path(a: str, b: str) -> bool:
+    """``a`` and ``b`` name one file: :func:`os.path.samefile` when both exist, else equal
+    resolved paths."""
+    pa, pb = Path(a), Path(b)
+    try:
+        if pa.exists() and pb.exists():
+            return os.path.samefile(pa, pb)
+        return pa.resolve() == pb.resolve()
+    except (OSError, RuntimeError):  # unreadable / symlink loop: compare the spelled paths
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def check_distinct(outputs: Mapping[str, str | None], inputs: Mapping[str, str | None]) -> None:
+    """Refuse an output path that is one of the inputs (or another output).
+
+    Parameters
+    ----------
+    outputs : mapping of str to str or None
+        Flag name (``"--out"``) to the path the command writes; ``None`` is skipped.
+    inputs : mapping of str to str or None
+        Flag name (``"INPUT"``, ``"--label-names"``) to a path the command reads.
+
+    Raises
+    ------
+    UsageError
+        Naming both flags and both paths, before anything is read or written.
+
+    Examples
+    --------
+    >>> check_distinct({"--out": "m.parquet"}, {"INPUT": "labels.parquet"})
+    >>> check_distinct({"--out": "./labels.parquet"}, {"INPUT": "labels.parquet"})
+    Traceback (most recent call last):
+    ...
+    curate.cli._common.UsageError: --out ./labels.parquet is the same file as INPUT ...
+    """
+    seen = [(k, v, "the input") for k, v in inputs.items() if v is not None]
+    for out_flag, out in outputs.items():
+        if out is None:
+            continue
+        for in_flag, path, what in seen:
+            if _same_path(out, path):
+                raise UsageError(
+                    f"{out_flag} {out} is the same file as {in_flag} {path}; writing it would "
+                    f"overwrite {what}: pass another {out_flag} path")
+        seen.append((out_flag, out, "that output"))
+
+
+def input_paths(args: argparse.Namespace) -> dict[str, str | None]:
+    """The files a label-reading command reads: ``INPUT``, ``--label-names``, ``--data-yaml``.
+
+    Examples
+    --------
+    >>> ns = argparse.Namespace(input="a.parquet", label_names=None)
+    >>> input_paths(ns)
+    {'INPUT': 'a.parquet', '--label-names': None, '--data-yaml': None}
+    """
+    return {flag(d): getattr(args, d, None) for d in ("input", "label_names", "data_yaml")}
 
 
 def add_input_arguments(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:

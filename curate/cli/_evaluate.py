@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from curate._tags import TAG_SCHEMES
-from curate.cli._common import check_out, label_names
+from curate.cli._common import check_distinct, check_out, label_names
 from curate.exceptions import CurateValueError
 from curate.io._common import existing_path
 from curate.io._formats import COLUMN_FORMATS, infer_format, read_column
 
 __all__ = ["register", "run"]
+
+_NAMES = ("unbalanced", "balanced")  # default --names of PRED and OTHER_PRED
 
 
 def register(subparsers: Any) -> None:
@@ -38,8 +40,9 @@ def register(subparsers: Any) -> None:
                    help="column of the predictions (CoNLL: field index, default -1)")
     p.add_argument("--vs", metavar="OTHER_PRED", default=None,
                    help="second prediction file: print the comparison PRED -> OTHER_PRED")
-    p.add_argument("--names", nargs=2, metavar=("A", "B"), default=("unbalanced", "balanced"),
-                   help="names of PRED and OTHER_PRED in the comparison")
+    p.add_argument("--names", nargs=2, metavar=("A", "B"), default=None,
+                   help="names of PRED and OTHER_PRED in the comparison and the --out report "
+                   "(default: unbalanced balanced)")
     p.add_argument("--mode", default="default", choices=("default", "strict"))
     p.add_argument("--scheme", default="auto", choices=("auto", *TAG_SCHEMES),
                    help="tagging scheme of --mode strict (default: detected from TRUE)")
@@ -91,26 +94,30 @@ def _load(path: str, args: argparse.Namespace, column: str | None, role: str,
 
 
 def _print_rich(ev: Any, digits: int) -> None:
+    """The verdict, its reasons and the per-class tables on a terminal; every data string
+    (class names inside the verdict and reasons too) is escaped, never read as markup."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
     style = "bold red" if ev.paradox.flagged else "bold green"
-    console.print(f"[{style}]{ev.paradox}[/]")
+    console.print(f"[{style}]{escape(str(ev.paradox))}[/]")
     for reason in ev.paradox.reasons:
-        console.print(f"  • {reason}")
-    console.print(ev.summary_line())
+        console.print(f"  • {escape(str(reason))}")
+    console.print(escape(ev.summary_line()))
     for sub in (ev, ev.token):
         if sub is None:
             continue
-        table = Table(title=f"{sub.task} · {sub.level} level")
+        table = Table(title=escape(f"{sub.task} · {sub.level} level"))
         frame = sub.to_frame()
         table.add_column("class")
         for col in frame.columns:
-            table.add_column(col, justify="right")
+            table.add_column(escape(str(col)), justify="right")
         for name, row in frame.iterrows():
-            table.add_row(str(name), *(f"{v:.{digits}f}" if isinstance(v, float) else str(v)
-                                       for v in row.tolist()))
+            table.add_row(escape(str(name)), *(
+                f"{v:.{digits}f}" if isinstance(v, float) else escape(str(v))
+                for v in row.tolist()))
         console.print(table)
 
 
@@ -303,6 +310,7 @@ def run(args: argparse.Namespace) -> int:
     from curate.metrics import compare, evaluate
     from curate.metrics._evaluation import detect_task
 
+    check_distinct({"--out": args.out}, _input_paths(args))
     if args.out:
         check_out(args.out, (".html", ".htm", ".md", ".json"))
     output = _output(args)
@@ -331,7 +339,7 @@ def run(args: argparse.Namespace) -> int:
     ev_vs = cmp = None
     if other is not None:
         ev_vs = evaluate(y_true, other, **kw)
-        cmp = compare(ev, ev_vs, names=tuple(args.names))
+        cmp = compare(ev, ev_vs, names=tuple(args.names or _NAMES))
     if output == "json":
         payload: dict[str, Any] = json.loads(ev.to_json())
         if cmp is not None:
@@ -347,8 +355,22 @@ def run(args: argparse.Namespace) -> int:
         if cmp is not None:
             _print_comparison(cmp)
     if args.out:
-        _write_report(ev, ev_vs, Path(args.out))
+        _write_report(ev, ev_vs, Path(args.out), args.names)
     return 3 if args.fail_on_paradox and ev.paradox.flagged else 0
+
+
+def _input_paths(args: argparse.Namespace) -> dict[str, str | None]:
+    """The files evaluate reads: TRUE, PRED, --vs, --label-names and a --thresholds file."""
+    thresholds = args.thresholds
+    if thresholds is not None:
+        try:
+            float(thresholds)
+        except ValueError:
+            pass  # a JSON file
+        else:
+            thresholds = None  # one number
+    return {"TRUE": args.true, "PRED": args.pred, "--vs": args.vs,
+            "--label-names": args.label_names, "--thresholds": thresholds}
 
 
 def _print_text(ev: Any, digits: int) -> None:
@@ -363,12 +385,24 @@ def _print_text(ev: Any, digits: int) -> None:
         print(sub.to_text(digits=digits))
 
 
-def _write_report(ev: Any, ev_vs: Any, path: Path) -> None:
+def _write_report(ev: Any, ev_vs: Any, path: Path, names: list[str] | None) -> None:
+    """Write the evaluation report of PRED, or with --vs the comparison PRED -> OTHER_PRED.
+
+    The report's deltas are ``first run - second run``; the printed comparison's are
+    ``OTHER_PRED - PRED``. With --vs the report therefore leads with OTHER_PRED (the run
+    compared, e.g. balanced) and takes PRED as its reference, so both show the same signs,
+    and each run carries its --names name. Without --vs, PRED is named A of --names (default
+    ``model``).
+    """
     try:
         from curate.report import evaluation_report
     except ImportError as exc:
         raise CurateValueError(f"--out needs curate.report.evaluation_report: {exc}") from exc
-    report = evaluation_report(ev, other=ev_vs)
+    if ev_vs is None:
+        report = evaluation_report(ev, names=(names[0] if names else "model",))
+    else:
+        a, b = names or _NAMES
+        report = evaluation_report(ev_vs, other=ev, names=(b, a))
     suffix = path.suffix.lower()
     writers = {".html": "to_html", ".htm": "to_html", ".md": "to_markdown", ".json": "to_json"}
     if suffix not in writers:

@@ -6,7 +6,15 @@ import argparse
 import sys
 from typing import Any
 
-from curate.cli._common import add_input_arguments, amount, check_out, read_input
+from curate.cli._common import (
+    add_input_arguments,
+    amount,
+    check_distinct,
+    check_out,
+    input_paths,
+    read_input,
+    reject_flags,
+)
 
 __all__ = ["register", "run"]
 
@@ -64,6 +72,11 @@ def run(args: argparse.Namespace) -> int:
     from curate.report import dataset_report
     from curate.report._report import format_from_path
 
+    check_distinct({"--out": args.out}, input_paths(args))
+    if not args.balance:
+        reject_flags(args, ("no_frontier", *_BALANCER_OPTIONS),
+                     "cannot be used without --balance (they set up the balancing plan of the "
+                     "report); add --balance, or remove them")
     out = check_out(args.out)
     fmt = args.format_out or format_from_path(out)
     table = read_input(args)

@@ -91,7 +91,7 @@ def _print_rich(s: ImbalanceStats, source: str, top: int,
     from rich.table import Table
 
     console = Console(file=sys.stdout, highlight=False)
-    head = Table(title=f"curate stats: {Path(source).name}", show_header=False)
+    head = Table(title=escape(f"curate stats: {Path(source).name}"), show_header=False)
     head.add_column("measure")
     head.add_column("value", justify="right")
     rows = [
@@ -118,7 +118,7 @@ def _print_rich(s: ImbalanceStats, source: str, top: int,
     for col in ("class", "count", "share", "support", "support share"):
         per.add_column(col, justify="left" if col == "class" else "right")
     for name, r in shown.iterrows():
-        per.add_row(str(name), f"{int(r['count']):,}", f"{100 * r['share']:.2f} %",
+        per.add_row(escape(str(name)), f"{int(r['count']):,}", f"{100 * r['share']:.2f} %",
                     f"{int(r['support']):,}", f"{100 * r['support_share']:.2f} %")
     console.print(per)
     for a in s.advice:

@@ -6,7 +6,13 @@ import argparse
 import sys
 from typing import Any
 
-from curate.cli._common import add_input_arguments, check_out, read_input
+from curate.cli._common import (
+    add_input_arguments,
+    check_distinct,
+    check_out,
+    input_paths,
+    read_input,
+)
 
 __all__ = ["register", "run"]
 
@@ -54,17 +60,18 @@ def _print_table(weights: Any) -> None:
     if sys.stdout.isatty():
         try:
             from rich.console import Console
+            from rich.markup import escape
             from rich.table import Table
         except ImportError:  # pragma: no cover - rich is a dependency
             pass
         else:
-            table = Table(title=f"class weights ({weights.scheme})")
+            table = Table(title=escape(f"class weights ({weights.scheme})"))
             for col in ("id", "class", "count", "weight"):
                 table.add_column(col, justify="left" if col == "class" else "right")
             for i, (c, n, w) in enumerate(zip(weights.classes, weights.counts.tolist(),
                                               weights.weights.tolist(), strict=True)):
                 name = f"{c} (background)" if c == weights.background else c
-                table.add_row(str(i), name, str(n), f"{w:.4f}")
+                table.add_row(str(i), escape(str(name)), str(n), f"{w:.4f}")
             Console().print(table)
             return
     print(repr(weights))
@@ -73,6 +80,7 @@ def _print_table(weights: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Read the labels, compute the weights with the public API, print and save them."""
     import curate
+    check_distinct({"--out": args.out}, input_paths(args))
     if args.out:
         check_out(args.out, (".json", ".pt", ".pth"))
     background: Any = False if args.background == "none" else args.background
