@@ -3,6 +3,7 @@
 ===============  ==================================================================
 ``read``         the source rows of a partitioned manifest, one task per partition,
                  with the manifest's ``row``, ``group`` and ``rank`` columns attached
+                 (a source whose labels changed since the manifest is refused)
 ``balance``      a dataset whose rows are repeated or dropped per epoch: exactly
                  ``GroupPlan.draw_rows(epoch, group, rank)`` copies of every row
 ===============  ==================================================================
@@ -62,7 +63,11 @@ def read(manifest: Manifest, *, columns: list[str] | None = None) -> Any:
     """The source rows of every partition, with ``row``, ``group`` and ``rank`` appended.
 
     One Ray task per partition reads its slice of the source parquet and its part file
-    (checksum verified).
+    (checksum verified), after checking the slice's labels against the checksum the manifest
+    stored (:meth:`curate.engine.Manifest.check_source`): a source that changed since the
+    manifest was written fails the task, naming the partition. The check reads the label
+    column, so each execution of the dataset pays it: ``.materialize()`` the result to read
+    the source once.
 
     Parameters
     ----------

@@ -95,6 +95,7 @@ def test_folder_of_files_in_sorted_order_and_int_labels(tmp_path):
         ({"column": "y", "num_workers": 0}, ValueError, r"'num_workers' parameter"),
         ({"column": "y", "count": "rows"}, ValueError, r"'count' parameter"),
         ({"column": "y", "rows_per_partition": 1.5}, TypeError, r"'rows_per_partition'"),
+        ({"column": "y", "ignore_index": None}, TypeError, r"'ignore_index' parameter"),
     ],
 )
 def test_bad_arguments(tmp_path, kwargs, error, match):
@@ -124,3 +125,69 @@ def test_ray_engine_with_two_workers_equals_single_process(local_ray, name, colu
     assert result.n_partitions >= 2
     assert len(result.details["worker_peak_rss"]) >= 1
     _assert_equals_single_process(result, path, column)
+
+
+# ------------------------------------------------- the single-machine readers' semantics
+def test_files_found_and_ordered_as_the_single_machine_readers(tmp_path):
+    import pyarrow.dataset as ds
+
+    (tmp_path / "a").mkdir()
+    files = {"a-c.parquet": [["x"]] * 10 + [["z"]] * 2, "a/b.parquet": [["z"]] * 5 + [["x"]],
+             "part.pq": [["w"], ["x"]],  # any suffix is read, as pyarrow reads it
+             "_extra.parquet": [["z"]] * 7, ".hidden.parquet": [["q"]]}  # skipped
+    for name, rows in files.items():
+        pq.write_table(pa.table({"y": rows}), tmp_path / name)
+    result = label_pass(tmp_path, column="y", engine="local")
+    assert [p.path for p in partitions(tmp_path)] == ds.dataset(tmp_path, format="parquet").files
+    assert result.counts.to_dict() == {"w": 1, "x": 12, "z": 7}
+    _assert_equals_single_process(result, tmp_path, "y")  # a-c.parquet before a/b.parquet
+
+
+def test_ignore_index_dropped_as_the_single_machine_readers(tmp_path, rng):
+    rows = [rng.choice([-100, 0, 1, 2], p=[0.3, 0.5, 0.15, 0.05],
+                       size=rng.integers(1, 4)).tolist() for _ in range(400)]
+    rows[7] = [-100, -100]  # a row of padding only: a row without labels
+    path = tmp_path / "l.parquet"
+    pq.write_table(pa.table({"y": pa.array(rows, pa.list_(pa.int64()))}), path,
+                   row_group_size=90)
+    result = label_pass(path, column="y", engine="local", rows_per_partition=40)
+    assert "-100" not in result.classes
+    _assert_equals_single_process(result, path, "y")
+    own = label_pass(path, column="y", engine="local", ignore_index=0)
+    assert own.classes == ["-100", "1", "2"]
+    assert own.counts.equals(count_labels(path, column="y", progress=False, ignore_index=0))
+    assert own.classes == list(read_table(path, column="y", ignore_index=0).classes)
+
+
+def test_label_kinds_differing_between_files_are_refused(tmp_path):
+    pq.write_table(pa.table({"y": pa.array([1] * 10 + [2] * 3, pa.int64())}),
+                   tmp_path / "a.parquet")
+    pq.write_table(pa.table({"y": ["1"] * 5 + ["2"]}), tmp_path / "b.parquet")
+    with pytest.raises(ValueError, match=r"column 'y' holds numbers \(int64\) in '.*a\.parquet' "
+                                         r"but strings \(string\) in '.*b\.parquet'; every file "
+                                         r"of a parquet folder must hold its columns with the "
+                                         r"same types"):
+        label_pass(tmp_path, column="y", engine="local")
+    # integer widths may differ: the labels get the same names (the single-machine readers
+    # read them as one column)
+    pq.write_table(pa.table({"y": pa.array([1, 2, 2], pa.int32())}), tmp_path / "b.parquet")
+    result = label_pass(tmp_path, column="y", engine="local")
+    assert result.classes == ["1", "2"]
+    _assert_equals_single_process(result, tmp_path, "y")
+
+
+@pytest.mark.parametrize("as_list", [False, True])
+def test_integral_float_labels_named_as_integers(tmp_path, rng, as_list):
+    values = rng.choice([1.0, 2.0, 10.0, 3.0], p=[0.6, 0.25, 0.1, 0.05], size=300)
+    column = pa.array([[v] for v in values] if as_list else values,
+                      pa.list_(pa.float64()) if as_list else pa.float64())
+    path = tmp_path / "l.parquet"
+    pq.write_table(pa.table({"y": column}), path, row_group_size=100)
+    result = label_pass(path, column="y", engine="local", rows_per_partition=70)
+    assert result.classes == ["1", "2", "3", "10"]  # numerically, as LabelTable names them
+    _assert_equals_single_process(result, path, "y")
+    for bad, shown in [(1.5, "1.5"), (float("nan"), "nan")]:
+        pq.write_table(pa.table({"y": pa.array([1.0, 2.0, bad])}), path)
+        with pytest.raises(ValueError, match=rf"l\.parquet\['y'\] row 2 holds {shown}; labels "
+                                             "must be integers or strings, without NaN"):
+            label_pass(path, column="y", engine="local")

@@ -20,6 +20,7 @@ import curate
 from curate.balance import InterClassBalancer
 from curate.balance._draw import member_rank
 from curate.engine import GroupPlan, Manifest, fit_plan, label_pass, write_manifest
+from curate.engine import _manifest as manifest_module
 from curate.io import read_table
 
 SHARED = [
@@ -195,8 +196,85 @@ def test_mismatches_are_refused(tmp_path, small):
     # the data changes between the label pass and the manifest: refused, not mis-ranked
     pq.write_table(pa.table({"key": ["z"] * 300, "y": [["c"]] * 300, "x": np.arange(300)}),
                    path, row_group_size=64)
-    with pytest.raises(ValueError, match="no longer holds the label vectors"):
+    with pytest.raises(ValueError, match="no longer holds the labels the label pass read"):
         write_manifest(tmp_path / "m2", lp, gp, engine="local")
+
+
+def test_single_machine_reader_semantics_carry_over_to_the_manifest(tmp_path):
+    """Nested files in pyarrow's order, a skipped ``_`` file, ``-100`` padding and integral
+    float labels: the manifest's draws are the single-machine plan's."""
+    (tmp_path / "d" / "a").mkdir(parents=True)
+    rng = np.random.default_rng(4)
+    rows = [rng.choice([-100.0, 0.0, 1.0, 2.0], p=[0.3, 0.5, 0.15, 0.05],
+                       size=rng.integers(1, 4)).tolist() for _ in range(300)]
+    for name, chunk in [("a-c.parquet", rows[:180]), ("a/b.parquet", rows[180:]),
+                        ("_skip.parquet", [[2.0]] * 50)]:
+        pq.write_table(pa.table({"y": pa.array(chunk, pa.list_(pa.float64()))}),
+                       tmp_path / "d" / name, row_group_size=70)
+    table = read_table(tmp_path / "d", column="y")
+    plan = InterClassBalancer().fit(table)
+    lp = label_pass(tmp_path / "d", column="y", engine="local", rows_per_partition=50)
+    gp = fit_plan(lp)
+    assert lp.classes == list(table.classes) == ["0", "1", "2"]
+    assert gp.group_total.tobytes() == plan.group_total.tobytes()
+    _check_manifest_equals_plan(write_manifest(tmp_path / "m", lp, gp, engine="local"), plan,
+                                range(3))
+
+
+def _two_groups(path):
+    """rows a a a a | a a b b in two row groups; label pass, plan and the rows' x."""
+    pq.write_table(pa.table({"y": ["a"] * 6 + ["b"] * 2, "x": np.arange(8)}), path,
+                   row_group_size=4)
+    lp = label_pass(path, column="y", engine="local")
+    return lp, fit_plan(lp)
+
+
+@pytest.mark.parametrize("second", [["b", "b", "a", "a"], ["zebra", "zebra", "b", "b"]])
+def test_source_changed_before_the_manifest_is_refused(tmp_path, second):
+    # same rows per signature in the partition (only the sizes were compared before)
+    path = tmp_path / "l.parquet"
+    lp, gp = _two_groups(path)
+    pq.write_table(pa.table({"y": ["a"] * 4 + second, "x": np.arange(8)}), path,
+                   row_group_size=4)
+    with pytest.raises(ValueError, match=r"partition 1 \(.*l\.parquet, row group 1, rows 0-4\) "
+                                         "no longer holds the labels the label pass read; .* "
+                                         "run label_pass, fit_plan and write_manifest again"):
+        write_manifest(tmp_path / "m", lp, gp, engine="local")
+
+
+def test_source_changed_after_the_manifest_is_refused_where_it_is_read(tmp_path):
+    path = tmp_path / "l.parquet"
+    lp, gp = _two_groups(path)
+    m = write_manifest(tmp_path / "m", lp, gp, engine="local")
+    before = [y for i in range(2) for y in m.balance_partition(i, 0, ["y"]).column("y")
+              .to_pylist()]
+    assert before.count("a") == gp.class_totals(0)["a"]
+    meta = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert [q["labels_sha256"] for q in meta["partitions"]] == list(lp.partition_checksums)
+    # the dataset is regenerated: same file, same row groups, the first one relabelled
+    pq.write_table(pa.table({"y": ["b"] + ["a"] * 5 + ["b"] * 2, "x": np.arange(8)}), path,
+                   row_group_size=4)
+    loaded = Manifest.load(tmp_path / "m")
+    assert loaded.draw_partition(0).shape[0] == 4  # the part files alone are still fine
+    for read in (lambda: loaded.balance_partition(0, 0, ["y"]),
+                 lambda: loaded.read_partition(0, ["x"]), lambda: loaded.check_source(0)):
+        with pytest.raises(ValueError, match=r"partition 0 \(.*\) no longer holds the labels "
+                                             "the manifest was written from"):
+            read()
+    loaded.check_source(1)  # partition 1 kept its labels
+    # fewer rows: the row range is gone
+    pq.write_table(pa.table({"y": ["a"] * 3, "x": np.arange(3)}), path)
+    with pytest.raises(ValueError, match=r"no longer holds rows 0-4 of row group 0; the "
+                                         "source changed"):
+        loaded.read_partition(0)
+    # a manifest without the checksums (an older curate): refused, not read unchecked
+    for q in meta["partitions"]:
+        del q["labels_sha256"]
+    meta["meta_checksum"] = manifest_module._meta_checksum(meta)
+    (tmp_path / "m" / "manifest.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=r"holds no checksums of its source's labels .* write "
+                                         "it again"):
+        Manifest.load(tmp_path / "m").read_partition(1)
 
 
 def test_group_plan_rejects_inconsistent_arrays():
@@ -232,3 +310,21 @@ def test_ray_balance_with_two_workers_equals_single_machine(tmp_path, local_ray,
         assert multiplicity.tobytes() == plan.draw(e).tobytes(), f"epoch {e}"
     with pytest.raises(ValueError, match="ds has no column 'group'"):
         curate.ray.balance(ds.drop_columns(["group"]), manifest, 0)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_ray_read_refuses_a_changed_source(tmp_path, local_ray):
+    import curate.ray
+
+    path = tmp_path / "l.parquet"
+    lp, gp = _two_groups(path)
+    m = write_manifest(tmp_path / "m", lp, gp, engine="ray", num_workers=2)
+    rows = [b["x"] for b in curate.ray.balance(curate.ray.read(m, columns=["x"]), m, 0)
+            .iter_batches(batch_format="numpy", batch_size=None)]
+    expected = np.concatenate([m.draw_partition(i, 0)["multiplicity"] for i in range(2)])
+    assert np.bincount(np.concatenate(rows), minlength=8).tolist() == expected.tolist()
+    pq.write_table(pa.table({"y": ["b", "b"] + ["a"] * 6, "x": np.arange(8)}), path,
+                   row_group_size=4)
+    with pytest.raises(Exception, match="no longer holds the labels the manifest was written"):
+        curate.ray.balance(curate.ray.read(m, columns=["x"]), m, 0).materialize()

@@ -10,6 +10,7 @@ a signature's size is a sum and its first row a minimum.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import resource
@@ -47,7 +48,8 @@ class Partition:
     start, stop : int
         Rows ``[start, stop)`` of the row group.
     offset : int
-        Global index (over the sorted files of the dataset) of row ``start``.
+        Global index of row ``start`` (over the files in the order of
+        :func:`partitions`: the row of ``curate.io.read_table``'s table).
 
     Examples
     --------
@@ -67,30 +69,64 @@ class Partition:
         return self.stop - self.start
 
 
-def _files(path: str | os.PathLike[str]) -> list[Path]:
+def _files(path: str | os.PathLike[str]) -> list[str]:
+    """The parquet files of ``path`` as the single-machine readers see them.
+
+    ``pyarrow.dataset.dataset(path, format="parquet").files``, in that order: what
+    :func:`curate.io.read_table` and :func:`curate.count_labels` read (files and folders
+    whose names start with ``_`` or ``.`` skipped, any suffix read), so global row ``i`` is
+    row ``i`` of their table.
+    """
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
     p = Path(path)
-    if p.is_dir():
-        files = sorted(f for f in p.rglob("*.parquet") if f.is_file())
-        if not files:
-            raise CurateValueError(f"{str(p)!r} holds no *.parquet files; pass a parquet "
-                                   "file or a folder of them")
-        return files
-    if not p.is_file():
+    if not p.exists():
         raise FileNotFoundError(f"no parquet file or folder at {str(p)!r}")
-    return [p]
+    try:
+        files = list(ds.dataset(p, format="parquet").files)
+    except (pa.ArrowException, OSError) as exc:
+        raise CurateValueError(f"{p.name} is not a readable parquet dataset ({exc})") from exc
+    if not files:
+        raise CurateValueError(f"{str(p)!r} holds no parquet files; pass a parquet file or a "
+                               "folder of them")
+    return files
+
+
+def _cut(files: list[str], rows_per_partition: int | None) -> list[Partition]:
+    """Partitions of ``files`` (in that order), from their footers."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out: list[Partition] = []
+    offset = 0
+    for f in files:
+        try:
+            meta = pq.ParquetFile(f).metadata
+        except (pa.ArrowException, OSError) as exc:
+            raise CurateValueError(f"{f!r} is not a readable parquet file ({exc})") from exc
+        for g in range(meta.num_row_groups):
+            n = meta.row_group(g).num_rows
+            step = n if rows_per_partition is None else rows_per_partition
+            for start in range(0, n, max(step, 1)):
+                stop = min(start + step, n)
+                out.append(Partition(f, g, start, stop, offset + start))
+            offset += n
+    return out
 
 
 def partitions(path: str | os.PathLike[str], *,
                rows_per_partition: int | None = None) -> list[Partition]:
     """Cut a parquet file or folder into partitions, from footer metadata only.
 
-    Files are taken in sorted path order; each row group is one partition, or several of at
-    most ``rows_per_partition`` rows.
+    Files are taken as the single-machine readers take them (``pyarrow.dataset`` discovery:
+    its order, names starting with ``_`` or ``.`` skipped); each row group is one partition,
+    or several of at most ``rows_per_partition`` rows.
 
     Parameters
     ----------
     path : str or path-like
-        A parquet file, or a folder of ``*.parquet`` files.
+        A parquet file, or a folder of parquet files (a pyarrow dataset).
     rows_per_partition : int, default=None
         Split row groups larger than this; ``None`` keeps whole row groups.
 
@@ -107,21 +143,56 @@ def partitions(path: str | os.PathLike[str], *,
     >>> [(q.start, q.stop, q.offset) for q in partitions(p, rows_per_partition=2)]
     [(0, 2, 0), (2, 4, 2), (4, 5, 4)]
     """
+    check_int("rows_per_partition", rows_per_partition, "partitions", low=1, none_ok=True)
+    return _cut(_files(path), rows_per_partition)
+
+
+def _label_kind(t: Any) -> str:
+    """What names a column's labels get: numbers (integral floats name as integers), strings,
+    booleans, or another type; scalars or lists of them."""
+    import pyarrow as pa
+
+    is_list = pa.types.is_list(t) or pa.types.is_large_list(t)
+    inner = t.value_type if is_list else t
+    if pa.types.is_dictionary(inner):
+        inner = inner.value_type
+    if pa.types.is_integer(inner) or pa.types.is_floating(inner):
+        kind = "numbers"
+    elif pa.types.is_string(inner) or pa.types.is_large_string(inner):
+        kind = "strings"
+    elif pa.types.is_boolean(inner):
+        kind = "booleans"
+    else:
+        kind = str(inner)
+    return f"lists of {kind}" if is_list else kind
+
+
+def _check_label_column(files: list[str], column: str) -> None:
+    """Refuse a label column missing from a file, or of another kind in one file than in
+    another (``1`` and ``"1"`` would become two classes both named ``'1'``).
+
+    Reads the footers only. Integer and float widths may differ between files (their labels
+    get the same names), as the single-machine readers allow.
+    """
     import pyarrow.parquet as pq
 
-    check_int("rows_per_partition", rows_per_partition, "partitions", low=1, none_ok=True)
-    out: list[Partition] = []
-    offset = 0
-    for f in _files(path):
-        meta = pq.ParquetFile(f).metadata
-        for g in range(meta.num_row_groups):
-            n = meta.row_group(g).num_rows
-            step = n if rows_per_partition is None else rows_per_partition
-            for start in range(0, n, max(step, 1)):
-                stop = min(start + step, n)
-                out.append(Partition(str(f), g, start, stop, offset + start))
-            offset += n
-    return out
+    first: tuple[str, Any] | None = None
+    for f in files:
+        schema = pq.read_schema(f)
+        if column not in schema.names:
+            raise CurateValueError(
+                f"column {column!r} is not in {Path(f).name} (columns: {schema.names}); "
+                "pass one of them"
+            )
+        t = schema.field(column).type
+        if first is None:
+            first = (f, t)
+        elif _label_kind(t) != _label_kind(first[1]):
+            raise CurateValueError(
+                f"column {column!r} holds {_label_kind(first[1])} ({first[1]}) in {first[0]!r} "
+                f"but {_label_kind(t)} ({t}) in {f!r}; every file of a parquet folder must hold "
+                "its columns with the same types: rewrite the files that differ"
+            )
 
 
 def _read(part: Partition, column: str) -> Any:
@@ -140,12 +211,26 @@ def _read(part: Partition, column: str) -> Any:
         t, leaf_path = t.value_type, f"{column}.list.{t.value_field.name}"
     dict_cols = [leaf_path] if pa.types.is_string(t) or pa.types.is_large_string(t) else []
     pf = pq.ParquetFile(part.path, read_dictionary=dict_cols)
+    meta = pf.metadata
+    if part.row_group >= meta.num_row_groups \
+            or meta.row_group(part.row_group).num_rows < part.stop:
+        raise CurateValueError(
+            f"{Path(part.path).name} no longer holds rows {part.start}-{part.stop} of row group "
+            f"{part.row_group}; the source changed since the label pass: run label_pass, "
+            "fit_plan and write_manifest again"
+        )
     table = pf.read_row_group(part.row_group, columns=[column])
     return table.column(0).slice(part.start, part.n_rows).combine_chunks()
 
 
-def _local_matrix(values: Any, n_rows: int, count: str) -> tuple[sp.csr_matrix, list[Any]]:
-    """Rows × local classes count matrix of one partition, and the local class values."""
+def _local_matrix(values: Any, n_rows: int, field: str = "the label column",
+                  offset: int = 0) -> tuple[sp.csr_matrix, list[Any]]:
+    """Rows × local classes instance-count matrix of one partition, and the local class values.
+
+    Integral floats become ints (``2.0`` is class ``2``, named ``'2'``), as
+    :class:`~curate.LabelTable` reads them; a null, NaN or non-integral float label raises,
+    naming ``field`` and the global row (``offset`` + row in the partition).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -155,18 +240,106 @@ def _local_matrix(values: Any, n_rows: int, count: str) -> tuple[sp.csr_matrix, 
     else:
         rows, flat = np.arange(n_rows), values
     if flat.null_count:
+        j = int(np.flatnonzero(flat.is_null().to_numpy(zero_copy_only=False))[0])
         raise CurateValueError(
-            "the label column holds a missing label (null/NaN); drop it or give it a class name"
+            f"{field} row {offset + int(rows[j])} holds a missing label (null/NaN); drop it or "
+            "give it a class name"
         )
+    if pa.types.is_floating(flat.type):
+        v = flat.to_numpy(zero_copy_only=False)
+        with np.errstate(invalid="ignore"):
+            bad = np.flatnonzero(~np.isfinite(v) | (v != np.round(v)))
+        if bad.size:
+            raise CurateValueError(
+                f"{field} row {offset + int(rows[bad[0]])} holds {v[bad[0]].tolist()!r}; labels "
+                "must be integers or strings, without NaN"
+            )
+        flat = pa.array(v.astype(np.int64))
     encoded = flat if pa.types.is_dictionary(flat.type) else pc.dictionary_encode(flat)
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     names = encoded.dictionary.to_pylist()
     m = sp.csr_matrix((np.ones(len(codes), dtype=np.int64), (rows, codes)),
                       shape=(n_rows, len(names)))
     m.sum_duplicates()
+    return m, names
+
+
+def _is_ignored(value: Any, ignore_index: int | None) -> bool:
+    """Whether a label value is ``ignore_index`` (integers only, never a bool or a string)."""
+    return (ignore_index is not None and isinstance(value, int | np.integer)
+            and not isinstance(value, bool) and int(value) == ignore_index)
+
+
+def _group_keys(sig: Any, names: list[Any]) -> list[str]:
+    """:func:`signature_key` of every group of ``sig`` (its vectors over columns ``names``)."""
+    vec = sig.vectors
+    return [
+        signature_key([names[j] for j in vec.indices[vec.indptr[g]: vec.indptr[g + 1]]],
+                      vec.data[vec.indptr[g]: vec.indptr[g + 1]].tolist())
+        for g in range(sig.n_groups)
+    ]
+
+
+def _checksum(sig: Any, names: list[Any]) -> str:
+    """SHA-256 of a partition's labels: every row's label multiset, in row order."""
+    h = hashlib.sha256(json.dumps(_group_keys(sig, names)).encode())
+    h.update(np.ascontiguousarray(sig.group, dtype=np.int64).tobytes())
+    return h.hexdigest()
+
+
+def _partition_labels(part: Partition, column: str, count: str = "instances",
+                      ignore_index: int | None = -100) -> tuple[Any, list[Any], str]:
+    """Signatures of a partition's label vectors (``ignore_index`` dropped, presence with
+    ``count="samples"``), their column names, and the checksum of its labels as stored
+    (:func:`_label_checksum`)."""
+    from curate.balance._formulation import signatures
+
+    field = f"{Path(part.path).name}[{column!r}]"
+    m, names = _local_matrix(_read(part, column), part.n_rows, field, part.offset)
+    raw = signatures(m)
+    checksum = _checksum(raw, names)
+    keep = [not _is_ignored(v, ignore_index) for v in names]
+    if all(keep) and count == "instances":
+        return raw, names, checksum
+    m = m[:, np.flatnonzero(keep)] if not all(keep) else m.copy()
+    names = [v for v, k in zip(names, keep, strict=True) if k]
     if count == "samples":
         m.data[:] = 1
-    return m, names
+    return signatures(m), names, checksum
+
+
+def _label_checksum(part: Partition, column: str) -> str:
+    """SHA-256 of the labels of one partition: the label multiset of every row, in row order.
+
+    Independent of how the column is stored (dictionary or not, chunks, the order of labels
+    inside a row); integral floats count as integers. The label pass records it per
+    partition, the manifest stores it, and both check the source against it.
+
+    Parameters
+    ----------
+    part : Partition
+        The rows to read.
+    column : str
+        Label column.
+
+    Returns
+    -------
+    str
+        64 hex digits.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pyarrow as pa, pyarrow.parquet as pq
+    >>> d = tempfile.mkdtemp()
+    >>> pq.write_table(pa.table({"y": [["a", "b"], []]}), os.path.join(d, "1.parquet"))
+    >>> pq.write_table(pa.table({"y": [["b", "a"], []]}), os.path.join(d, "2.parquet"))
+    >>> one, two = (_label_checksum(partitions(os.path.join(d, f))[0], "y")
+    ...             for f in ("1.parquet", "2.parquet"))
+    >>> one == two, len(one)
+    (True, 64)
+    """
+    return _partition_labels(part, column, ignore_index=None)[2]
 
 
 def signature_key(labels: list[Any], counts: list[int]) -> str:
@@ -192,11 +365,14 @@ def signature_key(labels: list[Any], counts: list[int]) -> str:
     return json.dumps([[lab, int(c)] for lab, c in pairs])
 
 
-def update_partition(part: Partition, column: str, count: str = "instances") -> pd.DataFrame:
+def update_partition(part: Partition, column: str, count: str = "instances",
+                     ignore_index: int = -100) -> pd.DataFrame:
     """Distinct label signatures of one partition: ``key``, ``size``, ``first_row``; pure.
 
-    The frame also carries ``pid`` and ``rss`` (peak resident memory, bytes) of the process
-    that computed it, for the engine's per-worker report.
+    The frame also carries ``checksum`` (SHA-256 of the partition's labels as stored: every
+    row's label multiset in row order, before ``ignore_index`` and ``count`` apply; on the
+    first row, empty on the others), and ``pid`` and ``rss`` (peak resident memory, bytes)
+    of the process that computed it, for the engine's per-worker report.
 
     Parameters
     ----------
@@ -206,6 +382,9 @@ def update_partition(part: Partition, column: str, count: str = "instances") -> 
         Label column: scalars or lists of labels.
     count : {"instances", "samples"}, default="instances"
         Count every instance, or a class once per row.
+    ignore_index : int, default=-100
+        Integer label that is never a class (Hugging Face padding), dropped as
+        :func:`curate.io.read_table` drops it: its rows keep their other labels.
 
     Returns
     -------
@@ -221,22 +400,15 @@ def update_partition(part: Partition, column: str, count: str = "instances") -> 
     >>> update_partition(partitions(p)[0], "y")[["key", "size", "first_row"]].values.tolist()
     [['[["a", 1]]', 2, 0], ['[["a", 1], ["b", 1]]', 1, 1]]
     """
-    from curate.balance._formulation import signatures
-
-    m, names = _local_matrix(_read(part, column), part.n_rows, count)
-    sig = signatures(m)
+    sig, names, checksum = _partition_labels(part, column, count, ignore_index)
     _, first = np.unique(sig.group, return_index=True)
-    vec = sig.vectors
-    keys = [
-        signature_key([names[j] for j in vec.indices[vec.indptr[g]: vec.indptr[g + 1]]],
-                      vec.data[vec.indptr[g]: vec.indptr[g + 1]].tolist())
-        for g in range(sig.n_groups)
-    ]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
     return pd.DataFrame({
-        "key": pd.Series(keys, dtype=object),
+        "key": pd.Series(_group_keys(sig, names), dtype=object),
         "size": sig.sizes.astype(np.int64),
         "first_row": (first + part.offset).astype(np.int64),
+        "checksum": pd.Series(([checksum] + [""] * (sig.n_groups - 1))[:sig.n_groups],
+                              dtype=object),
         "pid": np.full(sig.n_groups, os.getpid(), dtype=np.int64),
         "rss": np.full(sig.n_groups, rss, dtype=np.int64),
     })
@@ -272,6 +444,10 @@ class LabelPass:
         the order :func:`update_partition` lists them (first occurrence in the partition),
         and how many of its rows hold each. What :meth:`member_offsets` and the
         partitioned manifest (:func:`curate.engine.write_manifest`) are built from.
+    partition_checksums : tuple of str
+        Per partition: SHA-256 of its labels as the pass read them (every row's label
+        multiset, in row order); :func:`~curate.engine.write_manifest` refuses a partition
+        that no longer matches, and the manifest stores them for its readers to check.
 
     Examples
     --------
@@ -294,6 +470,7 @@ class LabelPass:
     partitions: tuple[Partition, ...] = ()
     partition_groups: tuple[np.ndarray, ...] = ()
     partition_sizes: tuple[np.ndarray, ...] = ()
+    partition_checksums: tuple[str, ...] = ()
 
     @property
     def n_signatures(self) -> int:
@@ -344,6 +521,7 @@ class _Reducer:
         self.ids: dict[str, int] = {}
         self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = \
             [None] * n_partitions
+        self.checksums: list[str] = [""] * n_partitions
         self.rss: dict[int, int] = {}
 
     def add(self, index: int, frame: pd.DataFrame) -> None:
@@ -356,6 +534,7 @@ class _Reducer:
                           count=len(frame))
         self.parts[index] = (ids, frame["size"].to_numpy(dtype=np.int64),
                              frame["first_row"].to_numpy(dtype=np.int64))
+        self.checksums[index] = str(frame["checksum"].iloc[0]) if len(frame) else ""
         for pid, peak in frame.groupby("pid")["rss"].max().items():
             self.rss[int(pid)] = max(self.rss.get(int(pid), 0), int(peak))
 
@@ -381,7 +560,7 @@ class _Reducer:
         return LabelPass(lp.classes, lp.counts, lp.vectors, lp.sizes, lp.first_row, lp.n_rows,
                          lp.n_partitions, count, {}, tuple(parts),
                          tuple(relabel[ids] for ids, _, _ in done),
-                         tuple(sizes for _, sizes, _ in done))
+                         tuple(sizes for _, sizes, _ in done), tuple(self.checksums))
 
 
 def reduce_partials(totals: pd.DataFrame, *, n_rows: int, n_partitions: int,

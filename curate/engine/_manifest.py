@@ -19,7 +19,11 @@ sees the old manifest or the new one. Part and group file names carry the digest
 plan written into the same folder never overwrites files an existing ``manifest.json`` names.
 ``manifest.json`` holds the SHA-256 of every file and of its own body; :meth:`Manifest.load`
 checks the body, the group file and the plan digest rebuilt from it, and each part file is
-checked when a worker reads it.
+checked when a worker reads it. It also holds, per partition, the SHA-256 of the source's
+labels (every row's label multiset, in row order): :func:`write_manifest` refuses a
+partition whose labels differ from the label pass's, and :meth:`Manifest.read_partition`
+(so ``balance_partition`` and ``curate.ray.read``) one whose labels differ from the
+manifest's.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from curate._format import jsonable
 from curate._validation import InstanceOf, Interval, Options, validate_params
 from curate.balance._draw import EpochState, member_rank
 from curate.balance._plan import PlanStatus
-from curate.engine._labels import LabelPass, Partition, _local_matrix, _read
+from curate.engine._labels import LabelPass, Partition, _label_checksum, _partition_labels, _read
 from curate.engine._plan import GroupPlan
 from curate.engine._run import run_partitions
 from curate.exceptions import CurateTypeError, CurateValueError
@@ -79,29 +83,31 @@ def _write_parquet(path: Path, table: Any) -> str:
     return _sha256(path)
 
 
+def _changed(index: int, part: Partition, since: str) -> CurateValueError:
+    return CurateValueError(
+        f"partition {index} ({part.path}, row group {part.row_group}, rows "
+        f"{part.start}-{part.stop}) no longer holds the labels {since}; the data changed "
+        "since: run label_pass, fit_plan and write_manifest again"
+    )
+
+
 class _PartTask:
     """One partition -> its part file (row, group, rank [, key]); returns its name and hash."""
 
-    def __init__(self, folder: str, prefix: str, column: str, count: str, key: str | None,
-                 groups: tuple[np.ndarray, ...], sizes: tuple[np.ndarray, ...],
-                 offsets: list[np.ndarray]) -> None:
+    def __init__(self, folder: str, prefix: str, column: str, count: str, ignore_index: int,
+                 key: str | None, groups: tuple[np.ndarray, ...],
+                 checksums: tuple[str, ...], offsets: list[np.ndarray]) -> None:
         self.folder, self.prefix, self.column, self.count, self.key = \
             folder, prefix, column, count, key
-        self.groups, self.sizes, self.offsets = groups, sizes, offsets
+        self.ignore_index = ignore_index
+        self.groups, self.checksums, self.offsets = groups, checksums, offsets
 
     def __call__(self, index: int, part: Partition) -> pd.DataFrame:
         import pyarrow as pa
 
-        from curate.balance._formulation import signatures
-
-        m, _ = _local_matrix(_read(part, self.column), part.n_rows, self.count)
-        sig = signatures(m)
-        if not np.array_equal(sig.sizes, self.sizes[index]):
-            raise CurateValueError(
-                f"partition {index} ({Path(part.path).name}, row group {part.row_group}, rows "
-                f"{part.start}-{part.stop}) no longer holds the label vectors the label pass "
-                "counted; the data changed since: run label_pass and fit_plan again"
-            )
+        sig, _, checksum = _partition_labels(part, self.column, self.count, self.ignore_index)
+        if checksum != self.checksums[index]:
+            raise _changed(index, part, "the label pass read")
         group = self.groups[index][sig.group]
         rank = self.offsets[index][sig.group] + member_rank(sig.group, sig.n_groups)
         cols: dict[str, Any] = {
@@ -134,11 +140,14 @@ def write_manifest(
 ) -> Manifest:
     """Write ``plan`` as a partitioned manifest: one part file per partition of the pass.
 
-    Each worker reads its partition's label column again, recomputes its rows' local
-    signatures (checked against the label pass's counts) and writes, per row, the global
-    ``row``, its ``group`` and its member ``rank`` (partition offset + local rank), plus the
-    ``key`` column when given. The driver writes the group-level plan and ``manifest.json``
-    (format: module docstring of :mod:`curate.engine._manifest` and docs/scale.md).
+    Each worker reads its partition's label column again, checks that its labels are those
+    the label pass read (the SHA-256 of every row's label multiset, in row order; a changed
+    source is refused), recomputes its rows' local signatures and writes, per row, the
+    global ``row``, its ``group`` and its member ``rank`` (partition offset + local rank),
+    plus the ``key`` column when given. The driver writes the group-level plan and
+    ``manifest.json`` (format: module docstring of :mod:`curate.engine._manifest` and
+    docs/scale.md), which keeps each partition's label checksum:
+    :meth:`Manifest.read_partition` checks the source against it.
 
     Parameters
     ----------
@@ -191,22 +200,26 @@ def write_manifest(
             "curate.engine.fit_plan(label_pass)"
         )
     column = label_pass.details.get("column")
-    if not column:
-        raise CurateValueError("label_pass does not name its column; make it with "
+    ignore_index = label_pass.details.get("ignore_index")
+    if not column or ignore_index is None \
+            or len(label_pass.partition_checksums) != label_pass.n_partitions:
+        raise CurateValueError("label_pass does not name its column and ignore_index, or "
+                               "holds no per-partition checksums; make it with "
                                "curate.engine.label_pass")
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     prefix = plan.digest[:16]
     parts = list(label_pass.partitions)
-    task = _PartTask(str(out), prefix, column, label_pass.count, key,
-                     label_pass.partition_groups, label_pass.partition_sizes,
+    task = _PartTask(str(out), prefix, column, label_pass.count, ignore_index, key,
+                     label_pass.partition_groups, label_pass.partition_checksums,
                      label_pass.member_offsets())
     done: dict[int, dict[str, Any]] = {}
     rss: dict[int, int] = {}
     for index, frame in run_partitions(task, parts, engine=engine, num_workers=num_workers):
         row = frame.iloc[0]
         done[index] = {"file": str(row["file"]), "sha256": str(row["sha256"]),
-                       "rows": int(row["rows"])}
+                       "rows": int(row["rows"]),
+                       "labels_sha256": label_pass.partition_checksums[index]}
         rss[int(row["pid"])] = max(rss.get(int(row["pid"]), 0), int(row["rss"]))
     groups_name = f"groups-{prefix}.parquet"
     groups_sha = _write_parquet(out / groups_name, _groups_table(plan))
@@ -215,7 +228,8 @@ def write_manifest(
         label_pass.partition_groups, label_pass.partition_sizes, task.offsets))
     meta = jsonable({
         "format": FORMAT, "format_version": FORMAT_VERSION, "digest": plan.digest,
-        "column": column, "key": key, "count": plan.count, "n_rows": plan.n_rows,
+        "column": column, "key": key, "count": plan.count, "ignore_index": int(ignore_index),
+        "n_rows": plan.n_rows,
         "plan": {
             "classes": list(plan.classes), "seed": int(plan.seed), "window": plan.window,
             "balanced_classes": list(plan.balanced_classes), "status": plan.status.value,
@@ -292,6 +306,10 @@ class Manifest:
     counts : tuple of str or None
         File name and SHA-256 of ``counts-D.parquet`` (:meth:`partition_counts`); ``None``
         for a manifest written before that file existed.
+    label_checksums : tuple of str or None
+        Per partition: SHA-256 of the source labels the manifest was written from (every
+        row's label multiset, in row order), checked by :meth:`read_partition`; ``None``
+        for a manifest written before they were stored.
 
     Examples
     --------
@@ -318,6 +336,7 @@ class Manifest:
     key: str | None
     details: dict[str, Any]
     counts: tuple[str, str] | None = None
+    label_checksums: tuple[str, ...] | None = None
 
     @property
     def n_partitions(self) -> int:
@@ -399,7 +418,9 @@ class Manifest:
                    tuple(q["file"] for q in parts), tuple(q["sha256"] for q in parts),
                    meta["column"], meta["key"], {},
                    (meta["counts"]["file"], meta["counts"]["sha256"]) if "counts" in meta
-                   else None)
+                   else None,
+                   tuple(q["labels_sha256"] for q in parts)
+                   if all("labels_sha256" in q for q in parts) else None)
 
     def _check_index(self, index: int) -> int:
         if isinstance(index, bool) or not isinstance(index, int | np.integer):
@@ -531,9 +552,59 @@ class Manifest:
             out.insert(0, "key", part["key"])
         return out
 
+    def check_source(self, index: int) -> None:
+        """Refuse a source partition whose labels are not those the manifest was written from.
+
+        Reads the partition's label column and compares the SHA-256 of its labels (every
+        row's label multiset, in row order) with the one stored in ``manifest.json``: the
+        part file's groups and ranks, and so every draw, hold only for those rows.
+
+        Parameters
+        ----------
+        index : int
+            Partition index (``0 .. n_partitions - 1``).
+
+        Raises
+        ------
+        ValueError
+            When the labels differ (the source changed: write the manifest again), or the
+            manifest was written before the checksums were stored.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import pyarrow as pa, pyarrow.parquet as pq
+        >>> from curate.engine import label_pass, fit_plan, write_manifest
+        >>> d = tempfile.mkdtemp()
+        >>> src = os.path.join(d, "l.parquet")
+        >>> pq.write_table(pa.table({"y": ["a", "a", "b"]}), src)
+        >>> lp = label_pass(src, column="y", engine="local")
+        >>> m = write_manifest(os.path.join(d, "m"), lp, fit_plan(lp), engine="local")
+        >>> m.check_source(0)
+        >>> pq.write_table(pa.table({"y": ["b", "a", "a"]}), src)
+        >>> m.check_source(0)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        curate.exceptions.CurateValueError: partition 0 (...) no longer holds the labels ...
+        """
+        i = self._check_index(index)
+        if self.label_checksums is None:
+            raise CurateValueError(
+                f"the manifest at {str(self.folder)!r} holds no checksums of its source's "
+                "labels (written by an older curate), so a changed source cannot be told "
+                "apart; write it again with curate.engine.write_manifest"
+            )
+        part = self.partitions[i]
+        if _label_checksum(part, self.column) != self.label_checksums[i]:
+            raise _changed(i, part, "the manifest was written from")
+
     def read_partition(self, index: int, columns: list[str] | None = None) -> Any:
         """Source rows of partition ``index`` (``columns``; ``None``: all) with the part
         file's ``row``, ``group`` and ``rank`` appended, as a ``pyarrow.Table``.
+
+        The partition's labels are checked first (:meth:`check_source`): a source that
+        changed since the manifest was written is refused, not balanced with another
+        dataset's plan.
 
         Parameters
         ----------
@@ -562,6 +633,7 @@ class Manifest:
         import pyarrow.parquet as pq
 
         i = self._check_index(index)
+        self.check_source(i)
         p = self.partitions[i]
         source = pq.ParquetFile(p.path).read_row_group(p.row_group, columns=columns)
         source = source.slice(p.start, p.n_rows)

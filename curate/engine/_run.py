@@ -13,7 +13,15 @@ import numpy as np
 import pandas as pd
 
 from curate._validation import Interval, Options, validate_params
-from curate.engine._labels import LabelPass, Partition, _Reducer, partitions, update_partition
+from curate.engine._labels import (
+    LabelPass,
+    Partition,
+    _check_label_column,
+    _cut,
+    _files,
+    _Reducer,
+    update_partition,
+)
 from curate.exceptions import CurateValueError
 
 __all__ = ["import_ray", "label_pass", "run_partitions"]
@@ -24,6 +32,7 @@ __all__ = ["import_ray", "label_pass", "run_partitions"]
     "num_workers": [Interval(int, 1, None)],
     "rows_per_partition": [Interval(int, 1, None), None],
     "count": [Options(("instances", "samples"))],
+    "ignore_index": [Interval(int, None, None)],
 })
 def label_pass(
     path: str | os.PathLike[str],
@@ -33,6 +42,7 @@ def label_pass(
     num_workers: int = 2,
     rows_per_partition: int | None = None,
     count: str = "instances",
+    ignore_index: int = -100,
 ) -> LabelPass:
     """Count labels and label signatures of a parquet dataset, partition by partition.
 
@@ -43,10 +53,16 @@ def label_pass(
     groups as :func:`curate.balance._formulation.signatures` on the table's matrix, in the
     same order — while no process holds more than one partition.
 
+    Files are found and ordered as those readers find them (``pyarrow.dataset``: names
+    starting with ``_`` or ``.`` skipped), labels named as a :class:`~curate.LabelTable`
+    names them (integral floats as integers, ``ignore_index`` dropped), and a label column
+    of another kind in one file than in another (numbers in one, strings in another) is
+    refused before any partition is read.
+
     Parameters
     ----------
     path : str or path-like
-        A parquet file, or a folder of ``*.parquet`` files (read in sorted path order).
+        A parquet file, or a folder of parquet files (a pyarrow dataset).
     column : str
         Label column: scalars (single-label) or lists of labels.
     engine : {"ray", "local"}, default="ray"
@@ -60,6 +76,10 @@ def label_pass(
         Split row groups larger than this (``None``: one partition per row group).
     count : {"instances", "samples"}, default="instances"
         Signatures of instance counts, or of presence (a class counted once per row).
+    ignore_index : int, default=-100
+        Integer label that is never a class (Hugging Face padding), dropped as
+        :func:`curate.io.read_table` and :func:`curate.count_labels` drop it: its rows keep
+        their other labels (a row of it only is a row without labels).
 
     Returns
     -------
@@ -76,25 +96,28 @@ def label_pass(
     ({'a': 3, 'b': 1}, [2, 1, 1], [0, 1, 3])
     """
     started = time.perf_counter()
-    parts = partitions(path, rows_per_partition=rows_per_partition)
+    files = _files(path)
+    _check_label_column(files, column)
+    parts = _cut(files, rows_per_partition)
     reducer = _Reducer(len(parts))
-    for index, frame in run_partitions(_LabelTask(column, count), parts, engine=engine,
-                                       num_workers=num_workers):
+    for index, frame in run_partitions(_LabelTask(column, count, ignore_index), parts,
+                                       engine=engine, num_workers=num_workers):
         reducer.add(index, frame)
     result = reducer.result(parts, count)
     result.details.update(engine=engine, num_workers=num_workers, column=column,
-                          seconds=time.perf_counter() - started, worker_peak_rss=reducer.rss)
+                          ignore_index=ignore_index, seconds=time.perf_counter() - started,
+                          worker_peak_rss=reducer.rss)
     return result
 
 
 class _LabelTask:
     """One partition -> its signature partial (picklable: shipped to Ray workers)."""
 
-    def __init__(self, column: str, count: str) -> None:
-        self.column, self.count = column, count
+    def __init__(self, column: str, count: str, ignore_index: int) -> None:
+        self.column, self.count, self.ignore_index = column, count, ignore_index
 
     def __call__(self, index: int, part: Partition) -> pd.DataFrame:
-        return update_partition(part, self.column, self.count)
+        return update_partition(part, self.column, self.count, self.ignore_index)
 
 
 def run_partitions(task: Callable[[int, Partition], pd.DataFrame], parts: list[Partition], *,

@@ -66,8 +66,9 @@ class ManifestSampler(_ShardSampler):
     files of those partitions, draws their rows' copies with the plan (equal, row for row, to
     the single-machine ``plan.draw(epoch)``), expands them to global row indices and shuffles
     them in place (seeded by ``(seed, epoch, rank)``). Indices are the manifest's global
-    ``row`` numbers (row order of the sorted parquet files the label pass read): index the
-    map-style dataset the same way. Details: :mod:`curate.engine._sampler`.
+    ``row`` numbers (the row order of ``curate.io.read_table`` on the source: its files in
+    pyarrow dataset order): index the map-style dataset the same way. Details:
+    :mod:`curate.engine._sampler`.
 
     Shards have equal length (``ceil(E / R)`` for an epoch of ``E`` copies, ``E // R`` with
     ``drop_last``): a short rank repeats its own indices from the start, so padding adds at
