@@ -582,3 +582,18 @@ def test_voc_reads_xml_files_of_any_suffix_case(tmp_path):
     assert t.counts.to_dict() == {"cat": 1, "dog": 1}
     (tmp_path / "a.xml").unlink()
     assert read_labels(tmp_path).counts.to_dict() == {"dog": 1}  # inferred as VOC
+
+
+@pytest.mark.parametrize("order", ["ints_first", "strings_first"])
+def test_parquet_folder_mixing_numbers_and_strings_is_refused_in_either_order(tmp_path, order):
+    # pyarrow cast "1" to 1 (merging two kinds of label) when the int file came first, and
+    # refused the other order: the result depended on file names
+    ints, strs = pa.table({"label": [1, 2]}), pa.table({"label": ["1", "b"]})
+    first, second = (ints, strs) if order == "ints_first" else (strs, ints)
+    pq.write_table(first, tmp_path / "1.parquet")
+    pq.write_table(second, tmp_path / "2.parquet")
+    for read in (lambda: read_labels(tmp_path),
+                 lambda: count_labels(tmp_path, column="label", progress=False)):
+        with pytest.raises(CurateValueError, match=r"holds (numbers|strings) .* but "
+                                                    r"(strings|numbers)"):
+            read()

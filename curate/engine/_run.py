@@ -16,13 +16,13 @@ from curate._validation import Interval, Options, validate_params
 from curate.engine._labels import (
     LabelPass,
     Partition,
-    _check_label_column,
     _cut,
     _files,
     _Reducer,
     update_partition,
 )
 from curate.exceptions import CurateValueError
+from curate.io._common import check_label_column
 
 __all__ = ["import_ray", "label_pass", "run_partitions"]
 
@@ -97,7 +97,7 @@ def label_pass(
     """
     started = time.perf_counter()
     files = _files(path)
-    _check_label_column(files, column)
+    check_label_column(files, column)
     parts = _cut(files, rows_per_partition)
     reducer = _Reducer(len(parts))
     for index, frame in run_partitions(_LabelTask(column, count, ignore_index), parts,

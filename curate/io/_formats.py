@@ -14,7 +14,7 @@ import pandas as pd
 
 from curate._validation import Options, check_param
 from curate.exceptions import CurateValueError
-from curate.io._common import existing_path, schema_hint
+from curate.io._common import check_label_column, existing_path, schema_hint
 from curate.labels._arrow import check_label_type
 
 __all__ = ["FORMATS", "LABEL_COLUMNS", "PREDICTION_COLUMNS", "infer_format", "read_column"]
@@ -270,6 +270,9 @@ def _read_parquet(p: Path, columns: list[str]) -> Any:
     # the named columns plus those a label column may be picked from (never all of a wide file)
     usual = [n for n in names if n in (*LABEL_COLUMNS, *PREDICTION_COLUMNS)]
     wanted = list(dict.fromkeys([*columns, *usual])) or names
+    if len(dataset.files) > 1:  # pyarrow would cast "1" to 1 or refuse, by file order
+        for c in columns:
+            check_label_column(list(dataset.files), c)
     try:
         return dataset.to_table(columns=wanted)
     except (pa.ArrowException, OSError) as exc:

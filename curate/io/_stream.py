@@ -10,7 +10,7 @@ import pandas as pd
 
 from curate._validation import InstanceOf, Interval, validate_params
 from curate.exceptions import CurateValueError
-from curate.io._common import existing_path, schema_hint
+from curate.io._common import check_label_column, existing_path, schema_hint
 from curate.stats import _compute_counts, _merge_counts, _update_values
 
 __all__ = ["count_labels"]
@@ -106,13 +106,16 @@ def _open(p: Any, column: str) -> Any:
     import pyarrow.dataset as ds
 
     try:
-        schema = ds.dataset(p, format="parquet").schema
+        dataset = ds.dataset(p, format="parquet")
     except (pa.ArrowException, OSError) as exc:
         raise CurateValueError(f"{p.name} is not a readable parquet dataset ({exc})") from exc
+    schema = dataset.schema
     if column not in schema.names:
         raise CurateValueError(
             f"column {column!r} is not in {p.name} (columns: {schema.names}); pass one of them"
         )
+    if len(dataset.files) > 1:  # pyarrow would cast "1" to 1 or refuse, by file order
+        check_label_column(list(dataset.files), column)
     t = schema.field(column).type
     path = column
     if pa.types.is_list(t) or pa.types.is_large_list(t):

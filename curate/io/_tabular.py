@@ -9,7 +9,7 @@ from typing import Any
 
 from curate._validation import StrEnum
 from curate.exceptions import CurateValueError
-from curate.io._common import existing_path, schema_hint
+from curate.io._common import check_label_column, existing_path, schema_hint
 from curate.io._formats import (
     infer_format,
     integer_cells,
@@ -128,12 +128,15 @@ def _read_parquet_encoded(p: Path, column: str | None, id_column: str | None) ->
     import pyarrow.dataset as ds
 
     try:
-        schema = ds.dataset(p, format="parquet").schema
+        dataset = ds.dataset(p, format="parquet")
     except (pa.ArrowException, OSError) as exc:
         raise CurateValueError(f"{p.name} is not a readable parquet dataset ({exc})") from exc
+    schema = dataset.schema
     column = pick_column(column, schema.names, p)
     if id_column is not None:
         pick_column(id_column, schema.names, p)
+    if len(dataset.files) > 1:  # pyarrow would cast "1" to 1 or refuse, by file order
+        check_label_column(list(dataset.files), column)
     t = schema.field(column).type
     path = column
     if pa.types.is_list(t) or pa.types.is_large_list(t):
