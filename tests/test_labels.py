@@ -304,3 +304,14 @@ def test_categorical_column_with_a_missing_value_is_a_clear_error():
     frame = pd.DataFrame({"label": pd.Categorical([1, None, 2])})
     with pytest.raises(CurateValueError, match=r"frame\['label'\]\[1\] is missing"):
         LabelTable.from_frame(frame, "label")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: LabelTable.from_labels([[b"a"], [b"b"]]),
+    lambda: LabelTable.from_array([b"a", "x"]),
+    lambda: LabelTable.from_array(np.array([b"a", b"b"])),
+    lambda: LabelTable.from_frame(pa.table({"y": pa.array([b"a", b"b"])}), "y"),
+])
+def test_bytes_labels_are_refused_not_named_b_quote(make):
+    with pytest.raises(CurateValueError, match="bytes"):
+        make()

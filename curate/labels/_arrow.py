@@ -99,6 +99,12 @@ def check_label_type(t: Any, field: str) -> None:
             f"{field} holds {kind}, not labels or lists of labels; pick the column (or "
             "flatten the field) that holds the label names"
         )
+    if pa.types.is_binary(inner) or pa.types.is_large_binary(inner):
+        raise CurateValueError(
+            f"{field} holds bytes ({inner}), not label names (they would become classes named "
+            "\"b'...'\"); cast the column to strings first, e.g. pyarrow.compute.cast(col, "
+            "pa.string()) or [x.decode() for x in labels]"
+        )
 
 
 def is_list_type(t: Any) -> bool:

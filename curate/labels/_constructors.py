@@ -104,6 +104,10 @@ def from_flat(
             i = int(np.searchsorted(np.cumsum(lengths), j, side="right"))
             raise data_error(f"{field}[{i}]", lab, f"holds {lab!r}, not a label",
                              "labels must be strings or integers")
+        if isinstance(lab, bytes | bytearray):  # str(b"a") would name a class "b'a'"
+            i = int(np.searchsorted(np.cumsum(lengths), j, side="right"))
+            raise data_error(f"{field}[{i}]", lab, f"holds bytes {bytes(lab)!r}, not a label name",
+                             "decode the labels to strings first (x.decode())")
     if any(isinstance(v, float | np.floating) for v in flat):
         # a float label is a number: 2.0 is class "2" (as in arrow columns and float arrays)
         # and 1.5 or NaN is refused, never a class named "1.5"
