@@ -701,8 +701,9 @@ class WeightedSampler(_EpochShardSampler):
         super().__init__(num_replicas=num_replicas, rank=rank, drop_last=drop_last, owner=owner)
         self.weights = _check_weights(weights)
         # draws use weights / max: the same distribution, without under- or overflow in the
-        # cumulative sums and the exponential keys (1e-320 weights drew index 0 only)
-        self._scaled = self.weights / self.weights.max()
+        # cumulative sums and the exponential keys (1e-320 weights drew index 0 only); the
+        # scaled copy is made per draw, not kept next to the weights
+        self._w_max = float(self.weights.max())
         self.num_samples = int(num_samples)
         self.replacement = bool(replacement)
         self._seed = int(seed)
@@ -787,11 +788,12 @@ class WeightedSampler(_EpochShardSampler):
         m = self.num_samples
         if not self.replacement:
             with np.errstate(divide="ignore"):
-                keys = rng.standard_exponential(len(self._scaled)) / self._scaled
+                keys = rng.standard_exponential(len(self.weights))
+                keys /= self.weights / self._w_max
             top = np.argpartition(keys, m - 1)[:m] if m < len(keys) else np.arange(len(keys))
             return top[np.argsort(keys[top], kind="stable")].astype(_index_dtype(len(keys)))
         if self._cdf is None:
-            self._cdf = np.cumsum(self._scaled)
+            self._cdf = np.cumsum(self.weights / self._w_max)
         cdf = self._cdf
         # every step in place (the values and the order are those of the out-of-place code)
         spacings = rng.standard_exponential(m + 1)
