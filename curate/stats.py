@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from curate._format import jsonable
 from curate.exceptions import CurateTypeError, CurateValueError
 from curate.labels import LabelTable
-from curate.labels._base import _class_names
+from curate.labels._base import _class_names, is_ignored
 
 __all__ = ["Advice", "ImbalanceStats", "imbalance_stats"]
 
@@ -156,8 +156,7 @@ def _compute_counts(total: pd.Series, ignore_index: int | None = None,
         values = [int(v) if isinstance(v, float) else v for v in values]
     counts = pd.Series(total.to_numpy(), index=pd.Index(values, dtype=object))
     if ignore_index is not None:
-        keep = [not (isinstance(v, int | np.integer) and not isinstance(v, bool)
-                     and v == ignore_index) for v in values]
+        keep = [not is_ignored(v, ignore_index) for v in values]
         counts = counts[np.asarray(keep, dtype=bool)]
     order = _class_names(counts.index.tolist())
     out = pd.Series(counts.to_numpy(), index=pd.Index([str(v) for v in counts.index]))

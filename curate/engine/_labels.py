@@ -24,6 +24,7 @@ import scipy.sparse as sp
 
 from curate._validation import check_int
 from curate.exceptions import CurateValueError
+from curate.labels._base import is_ignored
 
 __all__ = ["LabelPass", "Partition", "partitions", "reduce_partials", "update_partition"]
 
@@ -216,12 +217,6 @@ def _local_matrix(values: Any, n_rows: int, field: str = "the label column",
     return m, names
 
 
-def _is_ignored(value: Any, ignore_index: int | None) -> bool:
-    """Whether a label value is ``ignore_index`` (integers only, never a bool or a string)."""
-    return (ignore_index is not None and isinstance(value, int | np.integer)
-            and not isinstance(value, bool) and int(value) == ignore_index)
-
-
 def _group_keys(sig: Any, names: list[Any]) -> list[str]:
     """:func:`signature_key` of every group of ``sig`` (its vectors over columns ``names``)."""
     vec = sig.vectors
@@ -265,7 +260,7 @@ def _partition_labels(part: Partition, column: str, count: str = "instances",
     m, names = _local_matrix(_read(part, column), part.n_rows, field, part.offset)
     raw = signatures(m)
     checksum = _checksum(raw, names)
-    keep = [not _is_ignored(v, ignore_index) for v in names]
+    keep = [not is_ignored(v, ignore_index) for v in names]
     if all(keep) and count == "instances":
         return raw, names, checksum
     m = m[:, np.flatnonzero(keep)] if not all(keep) else m.copy()

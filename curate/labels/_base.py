@@ -61,6 +61,18 @@ def _check_background_in(background: str | None, classes: Sequence[str]) -> None
         )
 
 
+def is_ignored(value: Any, ignore_index: int | None) -> bool:
+    """Whether a label value is ``ignore_index``: an integer only, never a bool or a string.
+
+    Examples
+    --------
+    >>> is_ignored(-100, -100), is_ignored("-100", -100), is_ignored(True, 1)
+    (True, False, False)
+    """
+    return (ignore_index is not None and isinstance(value, int | np.integer)
+            and not isinstance(value, bool) and int(value) == ignore_index)
+
+
 def _check_no_mixed_types(flat: Sequence[Any], lengths: np.ndarray, field: str) -> None:
     """Refuse data where ``1`` and ``"1"`` would become the same class name."""
     seen: dict[str, Any] = {}

@@ -99,6 +99,7 @@ def from_flat(
     field: str,
 ) -> LabelTable:
     """Build a table from all labels in one flat list and the number of labels per sample."""
+    has_float = False
     for j, lab in enumerate(flat):
         if not isinstance(lab, Hashable) or isinstance(lab, tuple):
             i = int(np.searchsorted(np.cumsum(lengths), j, side="right"))
@@ -108,7 +109,8 @@ def from_flat(
             i = int(np.searchsorted(np.cumsum(lengths), j, side="right"))
             raise data_error(f"{field}[{i}]", lab, f"holds bytes {bytes(lab)!r}, not a label name",
                              "decode the labels to strings first (x.decode())")
-    if any(isinstance(v, float | np.floating) for v in flat):
+        has_float = has_float or isinstance(lab, float | np.floating)
+    if has_float:
         # a float label is a number: 2.0 is class "2" (as in arrow columns and float arrays)
         # and 1.5 or NaN is refused, never a class named "1.5"
         fixed = []
