@@ -24,6 +24,7 @@ import scipy.sparse as sp
 
 from curate._validation import check_int
 from curate.exceptions import CurateValueError
+from curate.labels._arrow import integral_values
 from curate.labels._base import is_ignored
 
 __all__ = ["LabelPass", "Partition", "partitions", "reduce_partials", "update_partition"]
@@ -198,16 +199,7 @@ def _local_matrix(values: Any, n_rows: int, field: str = "the label column",
             f"{field} row {offset + int(rows[j])} holds a missing label (null/NaN); drop it or "
             "give it a class name"
         )
-    if pa.types.is_floating(flat.type):
-        v = flat.to_numpy(zero_copy_only=False)
-        with np.errstate(invalid="ignore"):
-            bad = np.flatnonzero(~np.isfinite(v) | (v != np.round(v)))
-        if bad.size:
-            raise CurateValueError(
-                f"{field} row {offset + int(rows[bad[0]])} holds {v[bad[0]].tolist()!r}; labels "
-                "must be integers or strings, without NaN"
-            )
-        flat = pa.array(v.astype(np.int64))
+    flat = integral_values(flat, lambda j: f"{field} row {offset + int(rows[j])}")
     encoded = flat if pa.types.is_dictionary(flat.type) else pc.dictionary_encode(flat)
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     names = encoded.dictionary.to_pylist()

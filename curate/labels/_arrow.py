@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -169,7 +169,8 @@ def table_from_arrow(
         i = int(np.searchsorted(indptr, j, side="right") - 1)
         raise data_error(f"{field}[{i}]", None, "holds a missing label (null/NaN)",
                          "drop it or give it a class name")
-    values = _integral_values(values, field, indptr)
+    values = integral_values(
+        values, lambda j: f"{field}[{int(np.searchsorted(indptr, j, side='right') - 1)}]")
     values, lengths = drop_ignored(values, lengths, ignore_index)
     indptr = np.concatenate([[0], np.cumsum(lengths)])
     enc = pc.dictionary_encode(values)
@@ -197,17 +198,18 @@ def table_from_arrow(
     return table
 
 
-def _integral_values(values: Any, field: str, indptr: np.ndarray) -> Any:
-    """Floats holding whole numbers become int64 (a pandas int column with NaN arrives as float)."""
+def integral_values(values: Any, where: Callable[[int], str]) -> Any:
+    """Floats holding whole numbers become int64 (a pandas int column with NaN arrives as
+    float); another float raises, naming the label at flat position ``j`` as ``where(j)``."""
     import pyarrow as pa
 
     if not pa.types.is_floating(values.type):
         return values
-    v = values.to_numpy()
-    bad = np.flatnonzero(~np.isfinite(v) | (v != np.round(v)))
+    v = values.to_numpy(zero_copy_only=False)
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(~np.isfinite(v) | (v != np.round(v)))
     if bad.size:
-        i = int(np.searchsorted(indptr, bad[0], side="right") - 1)
-        raise data_error(f"{field}[{i}]", v[bad[0]], f"holds {v[bad[0]].tolist()}",
+        raise data_error(where(int(bad[0])), v[bad[0]], f"holds {v[bad[0]].tolist()}",
                          "labels must be integers or strings, without NaN")
     return pa.array(v.astype(np.int64))
 
