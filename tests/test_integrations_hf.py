@@ -266,15 +266,21 @@ def test_trainer_trains_on_the_plan_and_evaluates_sequentially(tmp_path, monkeyp
     assert 0.0 <= metrics["eval_macro_f1"] <= 1.0
 
 
-def test_trainer_refuses_a_plan_of_another_dataset(tmp_path):
-    rows = _tag_rows(10)
-    table = LabelTable.from_token_ids(rows, id2label=ID2LABEL)
-    plan = curate.InterClassBalancer(background_class="O", seed=0).fit(table)
+def _tiny_untrained_setup(tmp_path):
+    """12 rows of 2 tokens, a 1-layer BERT tagger with 5 labels and CPU training arguments."""
     train = datasets.Dataset.from_dict({"input_ids": [[1, 2]] * 12, "labels": [[0, 0]] * 12})
     model = transformers.BertForTokenClassification(transformers.BertConfig(
         vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
         intermediate_size=32, num_labels=5))
     args = transformers.TrainingArguments(output_dir=str(tmp_path), report_to=[], use_cpu=True)
+    return train, model, args
+
+
+def test_trainer_refuses_a_plan_of_another_dataset(tmp_path):
+    rows = _tag_rows(10)
+    table = LabelTable.from_token_ids(rows, id2label=ID2LABEL)
+    plan = curate.InterClassBalancer(background_class="O", seed=0).fit(table)
+    train, model, args = _tiny_untrained_setup(tmp_path)
     trainer = cit.BalancedTrainer(model=model, args=args, train_dataset=train, balance=plan)
     with pytest.raises(ValueError, match="10 samples but the train dataset has 12 rows"):
         trainer.get_train_dataloader()
@@ -443,11 +449,7 @@ def test_trainer_refuses_a_plan_whose_epochs_differ_in_size(tmp_path):
     table = LabelTable.from_token_ids(rows, id2label=ID2LABEL)
     plan = repeat_factor(table, threshold=0.9)
     assert not plan.constant_epoch_size
-    train = datasets.Dataset.from_dict({"input_ids": [[1, 2]] * 12, "labels": [[0, 0]] * 12})
-    model = transformers.BertForTokenClassification(transformers.BertConfig(
-        vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-        intermediate_size=32, num_labels=5))
-    args = transformers.TrainingArguments(output_dir=str(tmp_path), report_to=[], use_cpu=True)
+    train, model, args = _tiny_untrained_setup(tmp_path)
     trainer = cit.BalancedTrainer(model=model, args=args, train_dataset=train, balance=plan)
     with pytest.raises(ValueError, match="same number of copies every epoch"):
         trainer.get_train_dataloader()
