@@ -528,6 +528,7 @@ class _BalancedIterator(Iterator[Any]):
         buf: list[Any] = []
         push, take = buf.append, buf.pop
         last: Any = _NOTHING
+        yielded = self.yielded  # a local counter, stored before each yield (state_dict reads it)
         for sample in self._source():
             m = decide(sample)
             while m > 0:
@@ -545,8 +546,9 @@ class _BalancedIterator(Iterator[Any]):
                 if j < n - 1:
                     buf[j] = tail
                 last = item
-                self.yielded += 1
-                if self.yielded > skip:  # replayed copies (resume) are not transformed
+                yielded += 1
+                if yielded > skip:  # replayed copies (resume) are not transformed
+                    self.yielded = yielded
                     yield item if transform is None else transform(item)
         while buf:
             n = len(buf)
@@ -558,9 +560,11 @@ class _BalancedIterator(Iterator[Any]):
             if j < n - 1:
                 buf[j] = tail
             last = item
-            self.yielded += 1
-            if self.yielded > skip:
+            yielded += 1
+            if yielded > skip:
+                self.yielded = yielded
                 yield item if transform is None else transform(item)
+        self.yielded = yielded
         self.done = True
 
 

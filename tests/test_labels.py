@@ -44,6 +44,16 @@ def test_select_and_repeat_are_consistent(labels, data):
     np.testing.assert_array_equal(t.select(idx).sample_ids, t.sample_ids[idx])
 
 
+def test_default_sample_ids_are_row_positions_made_on_access():
+    t = LabelTable.from_labels([["a"], ["b"], ["a", "b"]])
+    assert t._sample_ids is None  # no int64 per row held (800 MB at 10^8 rows)
+    ids = t.sample_ids
+    assert ids.dtype == np.int64 and ids.tolist() == [0, 1, 2] and not ids.flags.writeable
+    assert t.select([-1, 0, 2, -3]).sample_ids.tolist() == [2, 0, 2, 0]
+    assert t.select(np.array([False, True, True])).sample_ids.tolist() == [1, 2]
+    assert t.repeat([0, 2, 1]).sample_ids.tolist() == [1, 1, 2]
+
+
 tag_st = st.lists(
     st.lists(st.sampled_from(["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "I-ORG"]), max_size=12),
     min_size=1, max_size=20,

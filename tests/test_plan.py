@@ -111,6 +111,45 @@ def test_member_ranks_are_a_permutation_inside_each_group(groups, seed):
         assert sorted(members.tolist()) == list(range(len(members)))
 
 
+def _whole_member_rank(group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Member ranks from one stable sort of every row (what member_rank did before blocks)."""
+    order = np.argsort(group, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(np.bincount(group, minlength=n_groups))])
+    rank = np.empty(len(group), dtype=np.int64)
+    rank[order] = np.arange(len(group)) - starts[group[order]]
+    return rank
+
+
+@given(groups=st.lists(st.integers(0, 6), max_size=60), block=st.integers(1, 9))
+def test_blockwise_member_rank_and_draw_equal_the_whole_array_ones(groups, block):
+    from curate.balance import _draw
+
+    g = np.array(groups, dtype=np.int64)
+    whole = _whole_member_rank(g, 7)
+    state = _draw.EpochState(np.arange(7) % 3, np.arange(7) % 4, np.arange(7) % 5,
+                             np.maximum(np.bincount(g, minlength=7), 1))
+    expected = state.base[g] + ((whole - state.start[g]) % state.size[g] < state.rem[g])
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(_draw, "_RANK_BLOCK", block)
+        rank = _draw.member_rank(g, 7)
+        drawn = state.draw(g, rank)
+    assert rank.dtype == np.int32 and rank.tolist() == whole.tolist()
+    assert drawn.dtype == np.int64 and drawn.tolist() == expected.tolist()
+
+
+def test_plan_keeps_group_ids_as_int32_and_leaves_the_callers_array_alone():
+    table = curate.LabelTable.from_labels([["a"], ["a"], ["b"]])
+    group = np.array([0, 0, 1], dtype=np.int64)
+    plan = BalancePlan(table, group, np.array([1.0, 1.0]))
+    assert plan.group.dtype == np.int32 and not plan.group.flags.writeable
+    assert group.flags.writeable and group.dtype == np.int64
+    # range checks run before the narrowing cast: 2**32 would wrap to 0 in int32
+    with pytest.raises(curate.exceptions.CurateValueError, match="group ids must lie"):
+        BalancePlan(table, np.array([0, 0, 2**32]), np.array([1.0, 1.0]))
+    same = BalancePlan(table, group.astype(np.int32), np.array([1.0, 1.0]))
+    assert same.digest == plan.digest
+
+
 def test_every_single_byte_flip_is_refused_or_harmless(tmp_path):
     # issue 11: 34 of 300 flips used to load silently as a different plan
     table = curate.LabelTable.from_labels([["a"], ["a", "b"], ["b"], ["c"]] * 5,

@@ -85,7 +85,8 @@ class BalancePlan:
         The labels the plan resamples.
     group : ndarray of shape (n_samples,)
         Group id (``0 .. n_groups - 1``) of every sample; members of a group are
-        interchangeable and share the group's copies.
+        interchangeable and share the group's copies. Kept read-only, as int32 while the
+        ids fit (int64 from 2^31 groups on).
     group_total : ndarray of shape (n_groups,)
         Expected copies of the group per epoch.
     count : {"instances", "samples"}, default="instances"
@@ -140,13 +141,17 @@ class BalancePlan:
     window: int | None = None
 
     def __post_init__(self) -> None:
-        group = np.asarray(self.group, dtype=np.int64)
+        group = np.asarray(self.group)
+        if group.dtype.kind not in "iu":
+            group = group.astype(np.int64)
         total = np.asarray(self.group_total, dtype=np.float64)
         n = self.table.n_samples
         if group.shape != (n,):
             raise CurateValueError(f"group must have shape ({n},); got {group.shape}")
         if n and (group.min() < 0 or group.max() >= len(total)):
             raise CurateValueError("group ids must lie in [0, len(group_total))")
+        # int32 while the group ids fit: at 10^8 samples, 400 MB less in every process
+        group = group.astype(np.int32 if len(total) < 2**31 else np.int64, copy=False)
         if not np.all(np.isfinite(total)) or (total < 0).any():
             raise CurateValueError("group_total must be finite and >= 0")
         if self.count not in ("instances", "samples"):
@@ -231,10 +236,12 @@ class BalancePlan:
 
     @cached_property
     def _systematic(self) -> _draw.Systematic:
-        first = self._first_members()
-        keys, score = _draw.group_layout(self.table.presence()[first],
-                                         self._count_matrix()[first], self._class_sizes(),
-                                         self._balanced_columns)
+        rows = self.table.matrix[self._first_members()]  # one row per group, not a copy of all
+        presence = rows.copy()
+        presence.data[:] = 1
+        keys, score = _draw.group_layout(presence,
+                                         rows if self.count == "instances" else presence,
+                                         self._class_sizes(), self._balanced_columns)
         return _draw.Systematic(self.group, self.group_total, keys,
                                 None if self.window is None else int(self.window), self.seed,
                                 score)
@@ -249,7 +256,8 @@ class BalancePlan:
         return first
 
     def _class_sizes(self) -> np.ndarray:
-        return np.asarray(self._count_matrix().sum(axis=0), dtype=np.float64).ravel()
+        sizes = self.table.counts if self.count == "instances" else self.table.support
+        return sizes.to_numpy(dtype=np.float64)
 
     def draw(self, epoch: int = 0) -> np.ndarray:
         """Whole copies of every sample in ``epoch`` (epoch 0 = :attr:`multiplicity`).

@@ -108,9 +108,14 @@ class LabelTable:
         return m
 
     @staticmethod
-    def _check_ids(sample_ids: Any, n: int) -> np.ndarray:
+    def _check_ids(sample_ids: Any, n: int) -> np.ndarray | None:
+        """A read-only copy of the ids; ``None`` (row positions) stays ``None``.
+
+        Positions are made on access (:attr:`sample_ids`): at 10^8 rows an int64 array per
+        table is 800 MB that most tables never read.
+        """
         if sample_ids is None:
-            return np.arange(n, dtype=np.int64)
+            return None
         ids = np.asarray(sample_ids)
         if ids.ndim != 1 or len(ids) != n:
             raise CurateValueError(
@@ -134,7 +139,11 @@ class LabelTable:
 
     @property
     def sample_ids(self) -> np.ndarray:
-        """Row identifiers (read-only array)."""
+        """Row identifiers (read-only array); row positions ``0 .. n_samples - 1`` by default."""
+        if self._sample_ids is None:
+            ids = np.arange(self.n_samples, dtype=np.int64)
+            ids.flags.writeable = False
+            return ids
         return self._sample_ids
 
     @property
@@ -237,6 +246,7 @@ class LabelTable:
         out = object.__new__(LabelTable)
         out._level, out._classes, out._background = self._level, self._classes, self._background
         out._matrix = _readonly(matrix)
+        sample_ids = np.asarray(sample_ids)
         sample_ids.flags.writeable = False
         out._sample_ids = sample_ids
         return out
@@ -279,7 +289,9 @@ class LabelTable:
                 "indices", bad, f"holds {bad.tolist()}, outside [0, {self.n_samples})",
                 "pass row positions of this table",
             )
-        return self._with(self._matrix[idx], self._sample_ids[idx])
+        ids = (np.where(idx < 0, idx + self.n_samples, idx) if self._sample_ids is None
+               else self._sample_ids[idx])
+        return self._with(self._matrix[idx], ids)
 
     def repeat(self, multiplicity: Any) -> LabelTable:
         """Return the table a resampling plan produces: row ``i`` appears ``multiplicity[i]`` times.
