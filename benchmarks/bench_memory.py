@@ -164,6 +164,9 @@ def sampler_worker(kind: str, n: int, replicas: int) -> dict[str, Any]:
         plan.draw(0)  # the plan's one-time caches (member order, layout) are not the epoch's
         result["plan_seconds"] = time.perf_counter() - t0
         result["plan_rss_mb"] = current_rss_mb()
+        m = plan.table.matrix
+        arrays = [m.data, m.indices, m.indptr, plan.group, plan._systematic._members[1]]
+        result["plan_arrays_mb"] = sum(a.nbytes for a in arrays) / MIB
         gc.collect()
         base = current_rss_mb()
         reset_peak()
@@ -284,12 +287,13 @@ def sampler_section(n: int, replicas: list[int], rounds: int) -> dict[str, Any]:
     perm_s = min(r["seconds"] for r in perm)
     perm_mb = max(r["peak_above_base_mb"] for r in perm)
     rows.append(["torch.randperm(N) (baseline)", 1, n, round(perm_s, 2), 1.0, round(perm_mb),
-                 1.0, ""])
+                 1.0, "", "", round(max(r["peak_rss_mb"] for r in perm))])
     draw = run_case(["sampler", "draw", str(n), "1"])
     rows.append(["plan.draw(epoch) alone (the plan's work)", 1, draw["epoch_size"],
                  round(draw["seconds"], 2), round(draw["seconds"] / perm_s, 2),
                  round(draw["peak_above_base_mb"]),
-                 round(draw["peak_above_base_mb"] / perm_mb, 2), round(draw["plan_rss_mb"])])
+                 round(draw["peak_above_base_mb"] / perm_mb, 2), round(draw["plan_rss_mb"]),
+                 round(draw["plan_arrays_mb"]), round(draw["peak_rss_mb"])])
     for r in replicas:
         for kind, label in (("sampler", "BalancedSampler epoch (now)"),
                             ("old", "BalancedSampler epoch (before)")):
@@ -297,11 +301,14 @@ def sampler_section(n: int, replicas: list[int], rounds: int) -> dict[str, Any]:
             s = min(x["seconds"] for x in res)
             mb = max(x["peak_above_base_mb"] for x in res)
             rows.append([label, r, res[0]["shard_size"], round(s, 2), round(s / perm_s, 2),
-                         round(mb), round(mb / perm_mb, 2), round(res[0]["plan_rss_mb"])])
+                         round(mb), round(mb / perm_mb, 2), round(res[0]["plan_rss_mb"]),
+                         round(res[0]["plan_arrays_mb"]),
+                         round(max(x["peak_rss_mb"] for x in res))])
     return {
         "title": f"One BalancedSampler epoch of {n:.0e} indices, rank 0 of R (per process)",
         "columns": ["case", "R", "indices (this rank)", "seconds", "vs randperm",
-                    "epoch peak RSS above plan MiB", "vs randperm", "plan RSS MiB"],
+                    "epoch peak RSS above plan MiB", "vs randperm", "plan RSS MiB",
+                    "plan arrays MiB", "process peak RSS MiB"],
         "rows": rows,
         "notes": ("Fresh subprocess per case. The plan (table, groups, member order) is "
                   "built first; the peak-RSS mark is then reset, so the memory column is the "
@@ -310,7 +317,10 @@ def sampler_section(n: int, replicas: list[int], rounds: int) -> dict[str, Any]:
                   "rows (one byte a sample), builds the int32 order and shuffles it in place; "
                   "'before' re-implements the previous __iter__ (whole plan.draw, int64 "
                   "repeat, permutation copy, whole shard as one Python list). "
-                  "'plan.draw alone' is the whole-epoch draw the sampler no longer calls."),
+                  "'plan.draw alone' is the whole-epoch draw the sampler no longer calls. "
+                  "plan RSS: the process after building the plan (Python, numpy, torch and "
+                  "the plan); plan arrays: the plan's per-sample arrays (count matrix, group "
+                  "ids, member ranks); process peak: the rank's whole peak during the epoch."),
     }
 
 
