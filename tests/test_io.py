@@ -597,3 +597,15 @@ def test_parquet_folder_mixing_numbers_and_strings_is_refused_in_either_order(tm
         with pytest.raises(CurateValueError, match=r"holds (numbers|strings) .* but "
                                                     r"(strings|numbers)"):
             read()
+
+
+def test_cvat_label_used_but_not_declared_keeps_the_declared_order(tmp_path):
+    # the undeclared "bus" used to drop <meta>'s order (and its unused classes): every id moved
+    doc = CVAT.replace('<polygon label="car"/>', '<polygon label="car"/><box label="bus"/>')
+    doc = doc.replace("<name>car</name></label><label><name>person</name>",
+                      "<name>person</name></label><label><name>car</name>")
+    (tmp_path / "annotations.xml").write_text(doc)
+    with pytest.warns(UserWarning, match=r"labels \['bus'\] that <meta> does not declare"):
+        t = read_labels(tmp_path)
+    assert t.classes == ("person", "car", "bus")
+    assert t.matrix.toarray().tolist() == [[2, 1, 1], [0, 0, 0]]

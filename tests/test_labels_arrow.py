@@ -205,3 +205,21 @@ def test_shared_sets_equal_reference(name):
                                                background=t.background),
                     reference(col, column=column, background=t.background,
                               level=t.level))
+
+
+@pytest.mark.skipif(not hasattr(pa, "string_view"), reason="pyarrow < 16 has no string views")
+def test_string_view_columns_read_as_strings():
+    # polars' Utf8View: a list<string_view> column of tags was read as plain instances
+    # (no tag detection, so 'O' was balanced as a class)
+    tags = pa.array([["B-PER", "O"], ["O"]], type=pa.list_(pa.string_view()))
+    t = LabelTable.from_frame(pa.table({"tags": tags}), "tags")
+    ref = LabelTable.from_frame(pa.table({"tags": tags.cast(pa.list_(pa.string()))}), "tags")
+    assert (t.level, t.background, t.classes) == ("token", "O", ("B-PER", "O"))
+    assert (t.level, t.background, t.classes) == (ref.level, ref.background, ref.classes)
+    one = LabelTable.from_frame(pa.table({"y": pa.array(["b", "a"], pa.string_view())}), "y")
+    assert one.classes == ("a", "b") and one.level == "sample"
+    with pytest.raises(CurateValueError, match=r"holds bytes \(binary_view\)"):
+        LabelTable.from_frame(pa.table({"y": pa.array([b"x"], pa.binary_view())}), "y")
+    with pytest.raises(CurateValueError, match="convert it to a list of strings first"):
+        LabelTable.from_frame(
+            pa.table({"y": pa.array([["x"]], pa.list_view(pa.string_view()))}), "y")

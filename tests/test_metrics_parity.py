@@ -314,11 +314,30 @@ def test_multilabel_sample_weight_equals_sklearn():
     assert _same(ev.accuracy, skm.accuracy_score(t, p, sample_weight=w))
 
 
+@given(data=st.data(), zero_division=st.sampled_from([0, 1, np.nan]))
+def test_samples_average_with_zero_weights_equals_sklearn(data, zero_division):
+    # a 0-weight row is 0/0 in sklearn (its counts are weighted); with every defined row at
+    # weight 0 the average was 1.0 here where sklearn gives NaN
+    n = data.draw(st.integers(1, 8))
+    rows = st.lists(st.integers(0, 1), min_size=3, max_size=3)
+    t = np.array(data.draw(st.lists(rows, min_size=n, max_size=n)))
+    p = np.array(data.draw(st.lists(rows, min_size=n, max_size=n)))
+    w = np.array(data.draw(st.lists(st.sampled_from([0.0, 0.5, 1.0]), min_size=n, max_size=n)))
+    assume(w.any())  # all-zero weights: refused here and by sklearn (test_sample_weight_errors)
+    ev = evaluate(t, p, sample_weight=w, zero_division=zero_division)
+    ref = _quiet(skm.precision_recall_fscore_support, t, p, average="samples",
+                 sample_weight=w, zero_division=zero_division)
+    for ours, theirs in zip(ev.samples, ref[:3], strict=True):
+        assert _same(ours, theirs), (t.tolist(), p.tolist(), w.tolist(), ev.samples, ref)
+
+
 def test_sample_weight_errors():
     with pytest.raises(CurateValueError, match=r"sample_weight must have shape \(2,\)"):
         evaluate([0, 1], [0, 1], sample_weight=[1.0])
     with pytest.raises(CurateValueError, match=r"sample_weight\[1\] is -1.0"):
         evaluate([0, 1], [0, 1], sample_weight=[1.0, -1.0])
+    with pytest.raises(CurateValueError, match="sample_weight is 0 for every sample"):
+        evaluate(np.array([[0, 1]]), np.array([[0, 1]]), sample_weight=[0.0])
     with pytest.raises(CurateValueError, match="not supported for task='tags'"):
         evaluate([["B-PER"]], [["B-PER"]], sample_weight=[1.0])
 

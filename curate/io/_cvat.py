@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,8 +31,9 @@ def read_cvat(
     path : str or path-like
         The ``annotations.xml`` file, or the export folder holding it.
     classes : sequence of str, default=None
-        Column order; ``None`` uses the labels declared in ``<meta>`` (in their order),
-        else the sorted labels seen.
+        Column order; ``None`` uses the labels declared in ``<meta>`` (in their order,
+        declared but unused ones included; labels used but not declared follow, sorted, with
+        a warning), else the sorted labels seen.
     background : str, default=None
         Background class; must occur.
 
@@ -70,7 +72,14 @@ def read_cvat(
         declared = [str(n.findtext("name")).strip() for n in root.iterfind("meta//labels/label")
                     if n.findtext("name")]
         seen = {lab for row in labels for lab in row}
-        classes = declared if declared and seen <= set(declared) else None
+        if declared:
+            extra = sorted(seen - set(declared))
+            if extra:  # a hand-edited or merged export: keep the declared ids, add the rest
+                warnings.warn(
+                    f"{p.name}: shapes use labels {extra} that <meta> does not declare; they "
+                    "are appended after the declared classes (pass classes= to choose the "
+                    "order)", UserWarning, stacklevel=2)
+            classes = list(dict.fromkeys(declared)) + extra
     ids = [str(img.get("name") or img.get("id") or i) for i, img in enumerate(images)]
     return LabelTable.from_labels(labels, classes=classes, sample_ids=ids, background=background,
                                   level="instance")

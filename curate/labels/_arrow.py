@@ -57,7 +57,41 @@ def frame_chunks(frame: Any, column: Any, field: str) -> Any:
         col = frame.column(column)
         chunks = col if isinstance(col, pa.ChunkedArray) else pa.chunked_array([col])
     check_label_type(_decoded_type(chunks.type), f"frame[{column!r}]")
-    return chunks
+    return _plain_strings(chunks, f"frame[{column!r}]")
+
+
+def _is_view(t: Any, kind: str) -> bool:
+    """``pa.types.is_string_view`` / ``is_binary_view`` (pyarrow >= 16; earlier: no views)."""
+    import pyarrow as pa
+
+    test = getattr(pa.types, f"is_{kind}_view", None)
+    return bool(test is not None and test(t))
+
+
+def _plain_strings(chunks: Any, field: str) -> Any:
+    """String-view labels (polars' Utf8View, Arrow ``string_view``) as plain strings.
+
+    Every reader below tests for ``string``/``large_string``; a view column would skip tag
+    detection (``O`` would not become the background) and the string fast paths.
+    """
+    import pyarrow as pa
+
+    t = chunks.type
+    if _is_view(t, "string"):
+        return chunks.cast(pa.string())
+    if not (is_list_type(t) and _is_view(t.value_type, "string")):
+        return chunks
+    if pa.types.is_fixed_size_list(t):
+        return chunks.cast(pa.list_(pa.string(), t.list_size))
+    if pa.types.is_large_list(t):
+        return chunks.cast(pa.large_list(pa.string()))
+    if pa.types.is_list(t):
+        return chunks.cast(pa.list_(pa.string()))
+    raise CurateValueError(  # list_view: pyarrow 26 cannot cast it, and casts nulls wrongly
+        f"{field} is {t}; convert it to a list of strings first, e.g. "
+        "pa.array(column.to_pylist(), pa.list_(pa.string())) (from polars: "
+        "df.to_arrow(compat_level=polars.CompatLevel.oldest()))"
+    )
 
 
 def _decoded_type(t: Any) -> Any:
@@ -99,7 +133,7 @@ def check_label_type(t: Any, field: str) -> None:
             f"{field} holds {kind}, not labels or lists of labels; pick the column (or "
             "flatten the field) that holds the label names"
         )
-    if pa.types.is_binary(inner) or pa.types.is_large_binary(inner):
+    if pa.types.is_binary(inner) or pa.types.is_large_binary(inner) or _is_view(inner, "binary"):
         raise CurateValueError(
             f"{field} holds bytes ({inner}), not label names (they would become classes named "
             "\"b'...'\"); cast the column to strings first, e.g. pyarrow.compute.cast(col, "

@@ -184,6 +184,10 @@ def check_sample_weight(sample_weight: Any, n: int) -> np.ndarray | None:
         raise CurateValueError(
             f"sample_weight[{bad[0]}] is {w[bad[0]].tolist()!r}; weights must be finite "
             "and >= 0")
+    if n and not w.any():  # sklearn refuses it too: every weighted count would be 0/0
+        raise CurateValueError(
+            "sample_weight is 0 for every sample, so every weighted score is 0/0; give at "
+            "least one sample a positive weight, or drop sample_weight=")
     return w
 
 

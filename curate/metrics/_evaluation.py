@@ -404,6 +404,10 @@ def _samples_avg(counts: Counts, zero_division: Any, warn: bool, beta: float) ->
         return np.asarray(m.sum(axis=1)).ravel()
 
     tp, pred, true = rows(counts.sample_tp), rows(counts.sample_pred), rows(counts.sample_true)
+    w = counts.sample_weight
+    if w is not None:  # as sklearn: a row's counts are weighted, so a 0-weight row is 0/0
+        unweighted = np.asarray(w) == 0
+        tp, pred, true = (np.where(unweighted, 0, x) for x in (tp, pred, true))
     p, r, f, masks = prf(tp, pred, true, zero_division, beta)
     if warn:
         for key, (metric, modifier) in _WARN_TEXT.items():
@@ -412,7 +416,6 @@ def _samples_avg(counts: Counts, zero_division: Any, warn: bool, beta: float) ->
                     f"{metric} is ill-defined and being set to 0.0 in samples with no "
                     f"{modifier} labels. Use `zero_division` parameter to control this "
                     "behavior.", UndefinedMetricWarning, stacklevel=user_stacklevel())
-    w = counts.sample_weight
     return Scores(_nanaverage(p, w), _nanaverage(r, w), _nanaverage(f, w))
 
 
