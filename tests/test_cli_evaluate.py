@@ -210,6 +210,16 @@ def test_target_names_rename_json_keys(tmp_path, capsys):
     (["--digits", "3", "--json"], "--digits"),
     (["--digits", "3", "--markdown"], "--digits"),
     (["--digits", "-1"], "--digits -1"),
+])
+def test_digits_conflicts_are_usage_errors(tmp_path, capsys, argv, needle):
+    t, p = _multiclass_files(tmp_path, _Y_TRUE, _Y_PRED)
+    assert main(["evaluate", t, p, *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: curate evaluate") and "curate evaluate: error: " in err
+    assert needle in err, err
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
     (["--target-names", "a,,b"], "empty name"),
     (["--thresholds", "0.5"], "--thresholds needs PRED rows of scores"),
 ])

@@ -75,7 +75,6 @@ def test_resample_infeasible_writes_nothing(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "match"),
     [
-        (["resample"], "needs INPUT and --out"),
         (["resample", "{labels}", "--out", "{out}", "--target-size", "1000"],
          "InfeasibleError: target_size=1000"),
         (["resample", "--from-manifest", "{labels}"], "not a readable manifest"),
@@ -86,6 +85,12 @@ def test_resample_errors_exit_1(argv, match, labels_file, tmp_path, capsys):
     assert main(argv) == 1
     assert pytest.importorskip("re").search(match, capsys.readouterr().err)
     assert not (tmp_path / "m.parquet").exists()
+
+
+def test_resample_without_input_or_out_is_a_usage_error(capsys):
+    assert main(["resample"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: curate resample") and "needs INPUT and --out" in err, err
 
 
 # ------------------------------------------------------- outputs that are inputs (usage, exit 2)

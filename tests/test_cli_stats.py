@@ -131,19 +131,23 @@ def test_every_command_fails_with_one_line(tmp_path, capsys, command, case):
     assert "internal error" not in err and "Traceback" not in err, err
 
 
-@pytest.mark.parametrize(("argv", "needle"), [
-    (["weights", "{ok}", "--out", "{tmp}"], "is a folder"),
-    (["report", "{ok}", "--out", "{tmp}"], "is a folder"),
-    (["resample", "{ok}", "--out", "{tmp}"], "is a folder"),
-    (["evaluate", "{ok}", "{ok}", "--pred-column", "labels", "--out", "{tmp}"], "is a folder"),
-    (["weights", "{ok}", "--out", "{tmp}/nowhere/w.json"], "does not exist"),
+@pytest.mark.parametrize(("argv", "code", "needle"), [
+    (["weights", "{ok}", "--out", "{tmp}"], 2, "is a folder"),
+    (["report", "{ok}", "--out", "{tmp}"], 2, "is a folder"),
+    (["resample", "{ok}", "--out", "{tmp}"], 2, "is a folder"),
+    (["evaluate", "{ok}", "{ok}", "--pred-column", "labels", "--out", "{tmp}"], 2,
+     "is a folder"),
+    (["weights", "{ok}", "--out", "{tmp}/nowhere/w.json"], 1, "does not exist"),
 ])
-def test_out_pointing_at_a_folder_is_one_line(tmp_path, capsys, argv, needle):
+def test_out_pointing_at_a_folder_is_a_usage_error(tmp_path, capsys, argv, code, needle):
     ok = tmp_path / "ok.parquet"
     pq.write_table(pa.table({"labels": [["a"], ["b"]]}), ok)
-    assert cli.main([a.format(ok=ok, tmp=tmp_path) for a in argv]) == 1
+    assert cli.main([a.format(ok=ok, tmp=tmp_path) for a in argv]) == code
     err = capsys.readouterr().err
-    assert needle in err and err.count("\n") == 1
+    line = err.splitlines()[-1]
+    assert needle in line and line.startswith(f"curate {argv[0]}: error: " if code == 2
+                                              else "error: "), err
+    assert not (tmp_path / "nowhere").exists()
 
 
 @pytest.mark.parametrize("command", ["resample", "report"])

@@ -263,7 +263,7 @@ def check_out(path: str, suffixes: tuple[str, ...] | None = None) -> Path:
     """
     p = Path(path)
     if p.is_dir():
-        raise CurateValueError(f"--out {path} is a folder; pass a file path inside it, "
+        raise UsageError(f"--out {path} is a folder; pass a file path inside it, "
                                f"e.g. {p / ('out' + (suffixes[0] if suffixes else ''))}")
     if not p.parent.is_dir():
         raise CurateValueError(f"--out {path}: folder {str(p.parent)!r} does not exist; "

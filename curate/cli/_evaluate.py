@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from curate._tags import TAG_SCHEMES
-from curate.cli._common import check_distinct, check_out, label_names
+from curate.cli._common import UsageError, check_distinct, check_out, label_names
 from curate.exceptions import CurateValueError
 from curate.io._common import existing_path
 from curate.io._formats import COLUMN_FORMATS, infer_format, read_column
@@ -144,9 +144,9 @@ def _output(args: argparse.Namespace) -> str:
         else None
     if args.digits is not None:
         if args.digits < 0:
-            raise CurateValueError(f"--digits {args.digits}: pass a number of decimals >= 0")
+            raise UsageError(f"--digits {args.digits}: pass a number of decimals >= 0")
         if chosen in ("json", "markdown"):
-            raise CurateValueError(
+            raise UsageError(
                 f"--digits sets the decimals of the terminal table and of --text; --{chosen} "
                 f"does not use it (Markdown shows 4 decimals, JSON full precision): remove "
                 f"--digits or --{chosen}")

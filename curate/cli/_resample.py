@@ -9,6 +9,7 @@ from typing import Any
 
 from curate._atomic import atomic_write
 from curate.cli._common import (
+    UsageError,
     add_input_arguments,
     amount,
     check_distinct,
@@ -213,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
                  "saved manifest); write the manifest with --out first, then run curate "
                  "resample --from-manifest MANIFEST with them")
     if args.input is None or args.out is None:
-        raise CurateValueError(
+        raise UsageError(
             "resample needs INPUT and --out (or --from-manifest MANIFEST); "
             "e.g. curate resample labels.parquet --out manifest.parquet"
         )
