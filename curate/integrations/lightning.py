@@ -89,7 +89,7 @@ def find_curate_samplers(loader: Any) -> list[Any]:
 
 
 def _check(trainer: Any, loader: Any) -> list[Any]:
-    from curate.integrations.transformers import _check_constant_size
+    from curate.integrations._common import check_constant_size
     from curate.sampler import BalancedSampler
 
     samplers = find_curate_samplers(loader)
@@ -100,7 +100,7 @@ def _check(trainer: Any, loader: Any) -> list[Any]:
         )
     for s in samplers:
         if isinstance(s, BalancedSampler):
-            _check_constant_size(s.plan, "BalancedEpochCallback", "Lightning")
+            check_constant_size(s.plan, "BalancedEpochCallback", "Lightning")
     world = int(getattr(trainer, "world_size", 1))
     if world > 1:
         connector = getattr(trainer, "_accelerator_connector", None)

@@ -22,6 +22,7 @@ import numpy as np
 
 from curate.balance import BalancePlan
 from curate.exceptions import CurateTypeError, CurateValueError
+from curate.integrations._common import check_constant_size
 from curate.labels import LabelTable, _parse
 
 # BalancedTrainer is built on first access (module __getattr__), so transformers stays unimported
@@ -307,20 +308,6 @@ def _fast_int_table(dataset: Any, column: str, level: str, id2label: Any,
     return LabelTable(m, names, background=background, level=level)
 
 
-def _check_constant_size(plan: BalancePlan, owner: str, who: str) -> None:
-    """Refuse a plan whose epochs differ in size: ``who`` reads the sampler's length once,
-    so longer epochs would be cut short and shorter ones fail, in silence."""
-    if not plan.constant_epoch_size:
-        sizes = sorted({int(plan.draw(e).sum()) for e in range(4)})
-        raise CurateValueError(
-            f"{owner} needs a plan with the same number of copies every epoch, but this one "
-            f"({plan.method}, {plan.rounding} rounding) draws {sizes} in epochs 0-3; {who} "
-            "fixes the steps per epoch at the first epoch, so later epochs would be cut short. "
-            "Use a plan with whole expected copies: curate.InterClassBalancer(), "
-            "repeat_factor(..., rounding='ceil') or oversample_rare with a whole factor"
-        )
-
-
 def _choose_sampler(balance: Any, table: LabelTable | None, seed: int | None,
                     n_rows: int) -> Any:
     from curate.sampler import BalancedSampler, WeightedSampler
@@ -339,7 +326,7 @@ def _choose_sampler(balance: Any, table: LabelTable | None, seed: int | None,
             f"WeightedSampler. Got {type(balance).__name__} instead."
         )
     if isinstance(sampler, BalancedSampler):
-        _check_constant_size(sampler.plan, "BalancedTrainer", "transformers' Trainer")
+        check_constant_size(sampler.plan, "BalancedTrainer", "transformers' Trainer")
     n = sampler.plan.n_samples if isinstance(sampler, BalancedSampler) else None
     if isinstance(sampler, WeightedSampler):
         n = len(sampler.weights) if hasattr(sampler, "weights") else None
