@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import operator
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -216,6 +217,9 @@ class _ShardSampler(Sampler[int]):
         """Check and restore the keys of :meth:`_extra_state` (before anything else changes)."""
         self._check_extra_state(extra)
 
+    def _restore_generator(self, extra: dict[str, Any]) -> None:
+        """Restore a user generator's state saved in :meth:`_extra_state` (checked already)."""
+
     def _agree(self, key: Any, what: str) -> None:
         """Under ``torch.distributed``: every rank must hold the same ``key`` (compared with
         ``all_gather_object``), else every rank raises naming the ranks that differ."""
@@ -273,10 +277,12 @@ class _ShardSampler(Sampler[int]):
             # iteration, so it lands after the training loop's set_epoch(e + 1); nothing of
             # that epoch is left, and replaying it would train on it twice
             self._check_extra_state(extra)
+            self._restore_generator(extra)
             self._set_seed(int(state_dict["seed"]))
             self._live = None  # what ran before the restore is no pass of this epoch
             return
         self._load_extra_state(extra)
+        self._restore_generator(extra)
         self._set_seed(int(state_dict["seed"]))
         self.epoch = int(state_dict["epoch"])
         self._cache = None
@@ -772,15 +778,47 @@ class WeightedSampler(_EpochShardSampler):
         return super().__iter__()
 
     def _extra_state(self) -> dict[str, Any]:
-        return {"draw": int(self._draw)}
+        extra: dict[str, Any] = {"draw": int(self._draw)}
+        if self.generator is not None:  # later epochs take their seeds from it
+            extra["generator_state"] = self.generator.get_state().tolist()
+        return extra
 
     def _check_extra_state(self, extra: dict[str, Any]) -> None:
         check_param("draw", extra.get("draw", 0), [Interval(int, 0, None)], self._owner)
+        saved = extra.get("generator_state")
+        if saved is not None and self.generator is None:
+            raise CurateValueError(
+                "state_dict comes from a WeightedSampler with generator=, this one has none; "
+                "pass a torch.Generator (its state is restored from the checkpoint)"
+            )
+        if saved is not None and (
+                not isinstance(saved, list)
+                or not all(isinstance(b, int) and 0 <= b < 256 for b in saved)):
+            raise CurateValueError(
+                "state_dict['generator_state'] must be the list of byte values that "
+                "WeightedSampler.state_dict() saved"
+            )
+        if saved is None and self.generator is not None:
+            warnings.warn(
+                "state_dict holds no generator state: the interrupted epoch resumes exactly, "
+                "but later epochs take their seeds from this generator as it is, not as the "
+                "interrupted run's was", UserWarning, stacklevel=4)
 
     def _load_extra_state(self, extra: dict[str, Any]) -> None:
         self._check_extra_state(extra)
         self._draw = int(extra.get("draw", 0))
         self._iterated = False
+
+    def _restore_generator(self, extra: dict[str, Any]) -> None:
+        saved = extra.get("generator_state")
+        if saved is not None and self.generator is not None:
+            try:
+                self.generator.set_state(torch.tensor(saved, dtype=torch.uint8))
+            except RuntimeError as exc:  # another generator kind (device) or a cut state
+                raise CurateValueError(
+                    f"state_dict['generator_state'] does not fit this generator ({exc}); "
+                    "resume with a generator of the same kind as the checkpointed one"
+                ) from exc
 
     def _epoch_order(self, epoch: int) -> np.ndarray:
         key = [self._seed, epoch, 3] + ([self._draw] if self._draw else [])

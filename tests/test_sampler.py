@@ -615,3 +615,52 @@ def test_stateful_dataloader_checkpoint_at_epoch_end_then_next_epoch(kind):
     s3, dl3 = make()
     dl3.load_state_dict(state)  # no set_epoch: epoch 0 again, as DistributedSampler
     assert s3.epoch == 0 or [b.tolist() for b in dl3]
+
+
+@pytest.mark.parametrize("stop", [(0, 12), (1, 5)])  # (epoch, indices taken): end, middle
+def test_weighted_sampler_generator_state_resumes_later_epochs(stop):
+    # with generator=, every epoch takes its seed from the generator; the checkpoint did not
+    # hold its state, so the epochs after a resumed one differed from the interrupted run's
+    stateful = pytest.importorskip("torchdata.stateful_dataloader")
+    weights = [1.0, 2.0, 3.0, 0.5, 4.0]
+
+    def make():
+        s = curate.WeightedSampler(weights, 12, generator=torch.Generator().manual_seed(7))
+        return s, stateful.StatefulDataLoader(list(range(5)), sampler=s, batch_size=None)
+
+    s, dl = make()
+    full = []
+    for epoch in range(3):
+        s.set_epoch(epoch)
+        full.append([int(x) for x in dl])
+    s, dl = make()
+    stop_epoch, taken = stop
+    for epoch in range(stop_epoch + 1):
+        s.set_epoch(epoch)
+        it = iter(dl)
+        head = [int(next(it)) for _ in range(12 if epoch < stop_epoch else taken)]
+        assert head == full[epoch][:len(head)]
+    state = dl.state_dict()
+    s2, dl2 = make()
+    dl2.load_state_dict(state)
+    rest = []
+    for epoch in range(stop_epoch if taken < 12 else stop_epoch + 1, 3):
+        s2.set_epoch(epoch)
+        rest.append([int(x) for x in dl2])
+    if taken < 12:
+        rest[0] = head + rest[0]
+    assert rest == full[len(full) - len(rest):]
+
+
+def test_weighted_sampler_generator_state_mismatches_are_refused():
+    with_gen = curate.WeightedSampler([1.0, 2.0], 4, generator=torch.Generator().manual_seed(1))
+    list(with_gen)
+    plain = curate.WeightedSampler([1.0, 2.0], 4)
+    with pytest.raises(curate.exceptions.CurateValueError, match="this one has none"):
+        plain.load_state_dict(with_gen.state_dict())
+    bad = {**with_gen.state_dict(), "generator_state": [1, 2, 300]}
+    with pytest.raises(curate.exceptions.CurateValueError, match="list of byte values"):
+        curate.WeightedSampler([1.0, 2.0], 4, generator=torch.Generator()).load_state_dict(bad)
+    with pytest.warns(UserWarning, match="holds no generator state"):
+        curate.WeightedSampler([1.0, 2.0], 4, generator=torch.Generator()).load_state_dict(
+            plain.state_dict())
