@@ -900,3 +900,12 @@ def test_targets_that_all_weigh_zero_give_nan_as_torch(label_smoothing):
     assert torch.isnan(want) and torch.isnan(got)
     if label_smoothing == 0:
         assert torch.isnan(FocalLoss(0.0, alpha=w)(z, y))  # gamma=0 is WeightedCrossEntropy
+
+
+@pytest.mark.parametrize("bad", [[[2.0, 0.0]], [[-1.0, 1.0]], [[float("nan"), 0.0]]])
+def test_sigmoid_focal_refuses_targets_outside_0_1_on_cpu(bad):
+    # counts or class ids passed as targets gave a finite loss, silently
+    with pytest.raises(CurateValueError, match=r"targets must lie in \[0, 1\]"):
+        SigmoidFocalLoss()(torch.zeros(1, 2), torch.tensor(bad))
+    soft = SigmoidFocalLoss()(torch.zeros(1, 2), torch.tensor([[0.3, 1.0]]))
+    assert torch.isfinite(soft)

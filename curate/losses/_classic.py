@@ -242,7 +242,9 @@ class SigmoidFocalLoss(WeightedLoss):
             ``bfloat16`` are computed in ``float32``).
         target : Tensor of the same shape as ``logits``
             0/1 (multi-hot) or soft targets in ``[0, 1]``; any numeric dtype, converted to the
-            compute dtype.
+            compute dtype. Values outside ``[0, 1]`` raise on CPU (in eager mode); on an
+            accelerator they are not checked (a check would wait for the device), as in
+            torchvision.
 
         Returns
         -------
@@ -255,6 +257,16 @@ class SigmoidFocalLoss(WeightedLoss):
                 f"SigmoidFocalLoss expects targets shaped like the logits; got logits "
                 f"{tuple(logits.shape)} and targets {tuple(target.shape)}"
             )
+        if target.device.type == "cpu" and not torch.compiler.is_compiling():
+            # a count matrix or class ids passed as targets gave a loss, silently; on CPU the
+            # check is one reduction (no host sync), on an accelerator it would be a sync
+            low, high = torch.aminmax(target.detach()) if target.numel() else (0, 0)
+            if not (0 <= low and high <= 1):  # NaN fails both
+                raise CurateValueError(
+                    f"SigmoidFocalLoss targets must lie in [0, 1] (multi-hot or soft labels); "
+                    f"got values in [{float(low):g}, {float(high):g}]: pass 0/1 presence, e.g. "
+                    "(counts > 0).float(), not counts or class ids"
+                )
         dtype = compute_dtype(logits)
         z, t = logits.to(dtype), target.to(dtype)
         per = F.binary_cross_entropy_with_logits(z, t, reduction="none")
