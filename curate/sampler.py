@@ -217,8 +217,9 @@ class _ShardSampler(Sampler[int]):
         """Check and restore the keys of :meth:`_extra_state` (before anything else changes)."""
         self._check_extra_state(extra)
 
-    def _restore_generator(self, extra: dict[str, Any]) -> None:
-        """Restore a user generator's state saved in :meth:`_extra_state` (checked already)."""
+    def _restore_generator(self, extra: dict[str, Any], seed: int, *, started: bool) -> None:
+        """Restore a user generator's state saved in :meth:`_extra_state` (checked already);
+        ``started``: the checkpoint's pass had begun, so its seed was drawn already."""
 
     def _agree(self, key: Any, what: str) -> None:
         """Under ``torch.distributed``: every rank must hold the same ``key`` (compared with
@@ -277,12 +278,13 @@ class _ShardSampler(Sampler[int]):
             # iteration, so it lands after the training loop's set_epoch(e + 1); nothing of
             # that epoch is left, and replaying it would train on it twice
             self._check_extra_state(extra)
-            self._restore_generator(extra)
+            self._restore_generator(extra, int(state_dict["seed"]), started=True)
             self._set_seed(int(state_dict["seed"]))
             self._live = None  # what ran before the restore is no pass of this epoch
             return
         self._load_extra_state(extra)
-        self._restore_generator(extra)
+        self._restore_generator(extra, int(state_dict["seed"]),
+                                started=int(state_dict["yielded"]) > 0)
         self._set_seed(int(state_dict["seed"]))
         self.epoch = int(state_dict["epoch"])
         self._cache = None
@@ -714,6 +716,7 @@ class WeightedSampler(_EpochShardSampler):
         self.replacement = bool(replacement)
         self._seed = int(seed)
         self.generator = generator
+        self._gen_before: torch.Tensor | None = None  # generator state before the last seed
         self._draw = 0  # repeats of this epoch without set_epoch in between
         self._iterated = False
         n_pos = int(np.count_nonzero(self.weights))
@@ -773,14 +776,20 @@ class WeightedSampler(_EpochShardSampler):
             # dropped unused, as torchdata's StatefulDataLoader does while restoring, is no pass)
             self._draw += 1
         if self.generator is not None and not self._resume_at:
-            self._seed = int(torch.randint(0, 2**62, (1,), generator=self.generator).item())
+            self._gen_before = self.generator.get_state()  # what a checkpoint restores
+            self._seed = _seed_from(self.generator)
         self._iterated = True
         return super().__iter__()
 
     def _extra_state(self) -> dict[str, Any]:
         extra: dict[str, Any] = {"draw": int(self._draw)}
-        if self.generator is not None:  # later epochs take their seeds from it
-            extra["generator_state"] = self.generator.get_state().tolist()
+        if self.generator is not None:
+            # the state before this pass drew its seed: a resume that has not yielded yet
+            # draws the same seed again, one that has (or a finished pass) redraws it to
+            # move the generator on; later epochs then take the same seeds as this run
+            before = self._gen_before
+            extra["generator_state"] = (self.generator.get_state() if before is None
+                                        else before).tolist()
         return extra
 
     def _check_extra_state(self, extra: dict[str, Any]) -> None:
@@ -809,16 +818,24 @@ class WeightedSampler(_EpochShardSampler):
         self._draw = int(extra.get("draw", 0))
         self._iterated = False
 
-    def _restore_generator(self, extra: dict[str, Any]) -> None:
+    def _restore_generator(self, extra: dict[str, Any], seed: int, *, started: bool) -> None:
         saved = extra.get("generator_state")
-        if saved is not None and self.generator is not None:
-            try:
-                self.generator.set_state(torch.tensor(saved, dtype=torch.uint8))
-            except RuntimeError as exc:  # another generator kind (device) or a cut state
-                raise CurateValueError(
-                    f"state_dict['generator_state'] does not fit this generator ({exc}); "
-                    "resume with a generator of the same kind as the checkpointed one"
-                ) from exc
+        if saved is None or self.generator is None:
+            return
+        state = torch.tensor(saved, dtype=torch.uint8)
+        try:
+            self.generator.set_state(state)
+        except RuntimeError as exc:  # another generator kind (device) or a cut state
+            raise CurateValueError(
+                f"state_dict['generator_state'] does not fit this generator ({exc}); "
+                "resume with a generator of the same kind as the checkpointed one"
+            ) from exc
+        self._gen_before = state
+        if started and _seed_from(self.generator) != seed:
+            raise CurateValueError(
+                "state_dict['generator_state'] does not give the checkpoint's seed; pass a "
+                "state_dict from WeightedSampler.state_dict() unchanged"
+            )
 
     def _epoch_order(self, epoch: int) -> np.ndarray:
         key = [self._seed, epoch, 3] + ([self._draw] if self._draw else [])
@@ -851,6 +868,11 @@ class WeightedSampler(_EpochShardSampler):
             f"replacement={self.replacement}, seed={self._seed}, "
             f"num_replicas={self.num_replicas}, rank={self.rank}, drop_last={self.drop_last})"
         )
+
+
+def _seed_from(generator: torch.Generator) -> int:
+    """The seed of one ``WeightedSampler`` pass, drawn from a user's generator."""
+    return int(torch.randint(0, 2**62, (1,), generator=generator).item())
 
 
 def _check_weights(weights: Any) -> np.ndarray:

@@ -393,8 +393,8 @@ class BalancedIterable(IterableDataset):  # type: ignore[type-arg]
         last = self._last
         if self._resume or last is None or last.epoch != self.epoch:
             yielded, complete = self._resume, False
-        else:
-            yielded, complete = last.yielded, last.done
+        else:  # a restored iterator that has not replayed its skipped copies yet: the skip
+            yielded, complete = max(last.yielded, last._skip), last.done
         return {"version": _STATE_VERSION, "epoch": self.epoch, "yielded": yielded,
                 "complete": complete,
                 "seed": self.seed, "rank": self.rank, "num_replicas": self.num_replicas,
@@ -455,7 +455,7 @@ class _BalancedIterator(Iterator[Any]):
 
     def state_dict(self) -> dict[str, Any]:
         state = self.owner.state_dict()
-        state["yielded"] = self.yielded
+        state["yielded"] = max(self.yielded, self._skip)  # before the first next(): the skip
         state["epoch"] = self.epoch
         state["complete"] = self.done
         return state

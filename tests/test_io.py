@@ -609,3 +609,13 @@ def test_cvat_label_used_but_not_declared_keeps_the_declared_order(tmp_path):
         t = read_labels(tmp_path)
     assert t.classes == ("person", "car", "bus")
     assert t.matrix.toarray().tolist() == [[2, 1, 1], [0, 0, 0]]
+
+
+def test_cvat_label_names_are_stripped_on_shapes_as_in_meta(tmp_path):
+    # <name>cat </name> is declared as 'cat'; the shapes' 'cat ' was another, undeclared class
+    (tmp_path / "annotations.xml").write_text(
+        "<annotations><meta><task><labels><label><name>cat </name></label>"
+        "<label><name>dog</name></label></labels></task></meta>"
+        "<image id='0' name='a.jpg'><box label='cat '/><box label='dog'/></image></annotations>")
+    t = read_labels(tmp_path)
+    assert t.classes == ("cat", "dog") and t.counts.tolist() == [1, 1]

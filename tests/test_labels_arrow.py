@@ -218,6 +218,13 @@ def test_string_view_columns_read_as_strings():
     assert (t.level, t.background, t.classes) == (ref.level, ref.background, ref.classes)
     one = LabelTable.from_frame(pa.table({"y": pa.array(["b", "a"], pa.string_view())}), "y")
     assert one.classes == ("a", "b") and one.level == "sample"
+    codes = pa.array(["B-PER", "O", "O"], pa.string_view()).dictionary_encode()
+    nested = pa.ListArray.from_arrays(pa.array([0, 2, 3]), codes)  # list<dictionary<view>>
+    t = LabelTable.from_frame(pa.table({"tags": nested}), "tags")
+    assert (t.level, t.background, t.classes) == ("token", "O", ("B-PER", "O"))
+    large_view = pa.array([["B-PER", "O"], ["O"], None], pa.large_list_view(pa.string()))
+    t = LabelTable.from_frame(pa.table({"tags": large_view}), "tags")  # was an Arrow error
+    assert (t.level, t.background, t.n_samples) == ("token", "O", 3)
     with pytest.raises(CurateValueError, match=r"holds bytes \(binary_view\)"):
         LabelTable.from_frame(pa.table({"y": pa.array([b"x"], pa.binary_view())}), "y")
     with pytest.raises(CurateValueError, match="convert it to a list of strings first"):

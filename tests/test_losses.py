@@ -909,3 +909,15 @@ def test_sigmoid_focal_refuses_targets_outside_0_1_on_cpu(bad):
         SigmoidFocalLoss()(torch.zeros(1, 2), torch.tensor(bad))
     soft = SigmoidFocalLoss()(torch.zeros(1, 2), torch.tensor([[0.3, 1.0]]))
     assert torch.isfinite(soft)
+
+
+def test_sigmoid_focal_target_check_leaves_vmap_and_grad_alone():
+    # the eager check branched on data, which vmap refuses: per-sample gradients failed
+    from torch.func import grad, vmap
+
+    loss = SigmoidFocalLoss()
+    z, t = torch.randn(8, 3), (torch.rand(8, 3) > 0.5).float()
+    per = vmap(loss)(z, t)
+    assert per.shape == (8,)
+    assert torch.allclose(per, torch.stack([loss(z[i], t[i]) for i in range(8)]))
+    assert vmap(grad(lambda zi, ti: loss(zi, ti)))(z, t).shape == (8, 3)

@@ -9,6 +9,7 @@ Oracles: ``plan.draw`` / ``plan.indices`` (epoch content and order), torch's
 from __future__ import annotations
 
 import importlib.util
+import json
 import random
 import subprocess
 import sys
@@ -664,3 +665,32 @@ def test_weighted_sampler_generator_state_mismatches_are_refused():
     with pytest.warns(UserWarning, match="holds no generator state"):
         curate.WeightedSampler([1.0, 2.0], 4, generator=torch.Generator()).load_state_dict(
             plain.state_dict())
+
+
+@pytest.mark.parametrize("taken", [0, 4, 10])
+def test_weighted_sampler_generator_checkpoint_after_iter_resumes_exactly(taken):
+    # iter() draws the pass's seed from the generator; a checkpoint taken before the first
+    # index (taken=0) saved the generator after that draw, so the resumed run drew another
+    weights = np.random.default_rng(0).random(20)
+
+    def make(seed):
+        return curate.WeightedSampler(weights, 10, generator=torch.Generator().manual_seed(seed))
+
+    ref = make(1)
+    full = [list(ref)]
+    ref.set_epoch(1)
+    full.append(list(ref))
+    s = make(1)
+    it = iter(s)
+    head = [next(it) for _ in range(taken)]
+    state = json.loads(json.dumps(s.state_dict()))
+    for fresh_seed in (1, 999):  # the resuming process's generator may start anywhere
+        r = make(fresh_seed)
+        r.load_state_dict(state)
+        epoch0 = head + list(r)
+        r.set_epoch(1)
+        assert [epoch0, list(r)] == full
+    tampered = {**state, "seed": state["seed"] + 1}
+    if taken:
+        with pytest.raises(curate.exceptions.CurateValueError, match="checkpoint's seed"):
+            make(1).load_state_dict(tampered)

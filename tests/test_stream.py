@@ -632,3 +632,24 @@ def test_stateful_dataloader_checkpoint_at_epoch_end_then_next_epoch():
     dl2.load_state_dict(state)
     s2.set_epoch(1)
     assert [d["__key__"] for d in dl2] == epoch1
+
+
+def test_state_after_restore_before_the_first_next_keeps_the_position():
+    # after load_state_dict and iter() but before next(), state_dict said yielded=0: a
+    # checkpoint taken then replayed the epoch from its start
+    src = [{"x": i % 3} for i in range(12)]
+
+    def make():
+        return BalancedIterable(src, mode="online", labels="x", seed=1)
+
+    full = list(make())
+    s = make()
+    it = iter(s)
+    head = [next(it) for _ in range(5)]
+    t = make()
+    t.load_state_dict(s.state_dict())
+    it2 = iter(t)
+    assert t.state_dict()["yielded"] == it2.state_dict()["yielded"] == 5
+    again = make()
+    again.load_state_dict(t.state_dict())  # the checkpoint of the restored, unstarted run
+    assert head + list(again) == full

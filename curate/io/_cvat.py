@@ -66,8 +66,9 @@ def read_cvat(
         kind = "a video/track export" if root.find("track") is not None else "no <image> entries"
         raise CurateValueError(
             f"{p.name} holds {kind} (0 samples); export the task as 'CVAT for images 1.1'")
-    labels = [[str(el.get("label")) for el in img if el.tag in _SHAPES and el.get("label")]
-              for img in images]
+    # names stripped as the declared ones are: 'cat ' on a shape is the declared <name>cat</name>
+    labels = [[str(el.get("label")).strip() for el in img
+               if el.tag in _SHAPES and str(el.get("label") or "").strip()] for img in images]
     if classes is None:
         declared = [str(n.findtext("name")).strip() for n in root.iterfind("meta//labels/label")
                     if n.findtext("name")]

@@ -69,29 +69,38 @@ def _is_view(t: Any, kind: str) -> bool:
 
 
 def _plain_strings(chunks: Any, field: str) -> Any:
-    """String-view labels (polars' Utf8View, Arrow ``string_view``) as plain strings.
+    """String-view labels (polars' Utf8View, Arrow ``string_view``), also inside lists and
+    dictionaries, as plain strings (dictionaries stay encoded).
 
     Every reader below tests for ``string``/``large_string``; a view column would skip tag
     detection (``O`` would not become the background) and the string fast paths.
     """
     import pyarrow as pa
 
-    t = chunks.type
-    if _is_view(t, "string"):
-        return chunks.cast(pa.string())
-    if not (is_list_type(t) and _is_view(t.value_type, "string")):
-        return chunks
-    if pa.types.is_fixed_size_list(t):
-        return chunks.cast(pa.list_(pa.string(), t.list_size))
-    if pa.types.is_large_list(t):
-        return chunks.cast(pa.large_list(pa.string()))
-    if pa.types.is_list(t):
-        return chunks.cast(pa.list_(pa.string()))
-    raise CurateValueError(  # list_view: pyarrow 26 cannot cast it, and casts nulls wrongly
-        f"{field} is {t}; convert it to a list of strings first, e.g. "
-        "pa.array(column.to_pylist(), pa.list_(pa.string())) (from polars: "
-        "df.to_arrow(compat_level=polars.CompatLevel.oldest()))"
-    )
+    def plain(t: Any) -> Any:
+        if _is_view(t, "string"):
+            return pa.string()
+        if pa.types.is_dictionary(t):
+            return pa.dictionary(t.index_type, plain(t.value_type), t.ordered)
+        if not is_list_type(t):
+            return t
+        inner = plain(t.value_type)
+        if inner == t.value_type:
+            return t
+        if pa.types.is_fixed_size_list(t):
+            return pa.list_(inner, t.list_size)
+        if pa.types.is_large_list(t):
+            return pa.large_list(inner)
+        if pa.types.is_list(t):
+            return pa.list_(inner)
+        raise CurateValueError(  # list_view: pyarrow 26 cannot cast it, and casts nulls wrongly
+            f"{field} is {t}; convert it to a list of strings first, e.g. "
+            "pa.array(column.to_pylist(), pa.list_(pa.string())) (from polars: "
+            "df.to_arrow(compat_level=polars.CompatLevel.oldest()))"
+        )
+
+    target = plain(chunks.type)
+    return chunks if target == chunks.type else chunks.cast(target)
 
 
 def _decoded_type(t: Any) -> Any:
@@ -145,8 +154,10 @@ def is_list_type(t: Any) -> bool:
     """Whether a pyarrow type is one of the list types."""
     import pyarrow as pa
 
+    large_view = getattr(pa.types, "is_large_list_view", None)
     return bool(pa.types.is_list(t) or pa.types.is_large_list(t)
-                or pa.types.is_fixed_size_list(t) or pa.types.is_list_view(t))
+                or pa.types.is_fixed_size_list(t) or pa.types.is_list_view(t)
+                or (large_view is not None and large_view(t)))
 
 
 def flat_values(arr: Any) -> tuple[Any, np.ndarray]:

@@ -190,6 +190,19 @@ class FocalLoss(WeightedLoss):
                          logits)
 
 
+def _checkable(t: Tensor) -> bool:
+    """Whether a value check on ``t`` is free: a CPU tensor in plain eager mode. Not while
+    compiling (a graph break) nor under ``torch.func`` transforms (``vmap`` refuses
+    data-dependent branches); the private hooks are looked up, not assumed."""
+    if t.device.type != "cpu":
+        return False
+    compiling = getattr(getattr(torch, "compiler", None), "is_compiling", None)
+    if compiling is not None and compiling():
+        return False
+    transforms = getattr(torch._C, "_are_functorch_transforms_active", None)
+    return not (transforms is not None and transforms())
+
+
 class SigmoidFocalLoss(WeightedLoss):
     """Sigmoid focal loss for multi-label targets, as ``torchvision.ops.sigmoid_focal_loss``.
 
@@ -257,7 +270,7 @@ class SigmoidFocalLoss(WeightedLoss):
                 f"SigmoidFocalLoss expects targets shaped like the logits; got logits "
                 f"{tuple(logits.shape)} and targets {tuple(target.shape)}"
             )
-        if target.device.type == "cpu" and not torch.compiler.is_compiling():
+        if _checkable(target):
             # a count matrix or class ids passed as targets gave a loss, silently; on CPU the
             # check is one reduction (no host sync), on an accelerator it would be a sync
             low, high = torch.aminmax(target.detach()) if target.numel() else (0, 0)
