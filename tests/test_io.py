@@ -619,3 +619,48 @@ def test_cvat_label_names_are_stripped_on_shapes_as_in_meta(tmp_path):
         "<image id='0' name='a.jpg'><box label='cat '/><box label='dog'/></image></annotations>")
     t = read_labels(tmp_path)
     assert t.classes == ("cat", "dog") and t.counts.tolist() == [1, 1]
+
+
+def test_conll_bom_before_docstart_is_not_a_sentence(tmp_path):
+    # the BOM hid -DOCSTART-: one sentence and one O token too many
+    p = tmp_path / "bom.conll"
+    p.write_bytes("\ufeff-DOCSTART- -X- -X- O\n\nJohn NNP B-NP B-PER\n\nIBM NNP B-NP B-ORG\n"
+                  "runs VBZ B-VP O\n".encode())
+    t = read_labels(p)
+    assert t.n_samples == 2 and t.counts.to_dict() == {"B-ORG": 1, "B-PER": 1, "O": 1}
+
+
+@pytest.mark.parametrize(("text", "kind"), [("id\tlabel\nd1\tearn\nd2\tacq\n", "tab"),
+                                            ("label;id\nearn;d1\nacq;d2\n", "semicolon")])
+def test_csv_with_another_separator_is_refused_not_one_class_per_row(tmp_path, text, kind):
+    p = tmp_path / "labels.csv"
+    p.write_text(text)
+    with pytest.raises(CurateValueError, match=f"looks {kind}-separated"):
+        read_labels(p)
+
+
+def test_jsonl_and_coco_with_a_bom_are_read(tmp_path):
+    p = tmp_path / "l.jsonl"
+    p.write_bytes('\ufeff{"labels": ["a", "b"]}\n{"labels": ["a"]}\n'.encode())
+    assert read_labels(p).counts.to_dict() == {"a": 2, "b": 1}
+    doc = {"images": [{"id": 1}], "annotations": [{"image_id": 1, "category_id": 3}],
+           "categories": [{"id": 3, "name": "cat"}]}
+    c = tmp_path / "coco.json"
+    c.write_bytes(("\ufeff" + json.dumps(doc)).encode())
+    assert read_labels(c, format="coco").counts.to_dict() == {"cat": 1}
+
+
+def test_yolo_skips_hidden_folders_and_refuses_disagreeing_class_names(tmp_path):
+    labels = tmp_path / "labels" / "train"
+    (labels / ".ipynb_checkpoints").mkdir(parents=True)
+    (labels / "a.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    (labels / ".ipynb_checkpoints" / "a-checkpoint.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    (tmp_path / "data.yaml").write_text("names: [cat, dog]\n")
+    t = read_labels(tmp_path)
+    assert t.sample_ids.tolist() == ["train/a"] and t.counts.to_dict() == {"cat": 1, "dog": 0}
+    (tmp_path / "labels" / "classes.txt").write_text("dog\ncat\n")
+    with pytest.raises(CurateValueError, match=r"classes\.txt names the classes"):
+        read_labels(tmp_path)
+    assert read_labels(tmp_path / "data.yaml").counts.to_dict() == {"cat": 1, "dog": 0}
+    (tmp_path / "labels" / "classes.txt").write_text("cat\ndog\n")  # agreeing: fine
+    assert read_labels(tmp_path).counts.to_dict() == {"cat": 1, "dog": 0}

@@ -67,7 +67,7 @@ def read_coco(
     crowd = _Crowd.from_str(iscrowd, "iscrowd", "read_coco")
     p = existing_path(path, "path", kind="file")
     try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
+        doc = json.loads(p.read_text(encoding="utf-8-sig"))  # a BOM is not JSON
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CurateValueError(f"{p} is not valid JSON ({exc}); pass a COCO instances file"
                                ) from exc

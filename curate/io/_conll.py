@@ -73,6 +73,7 @@ def read_conll_sentences(
     except LookupError as exc:
         raise CurateValueError(f"encoding {encoding!r} is unknown ({exc}); pass e.g. "
                                "'utf-8' or 'latin-1'") from exc
+    text = text.removeprefix("\ufeff")  # a BOM (Notepad) would hide the first -DOCSTART-
     # lines end at "\n" (and "\r\n") only, and fields split and strip on ASCII whitespace:
     # str.splitlines()/str.split() would also break at U+0085 or U+2028, which are tokens
     # in real text (U+0085 is cp1252's ellipsis read as latin-1)

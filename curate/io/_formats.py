@@ -236,7 +236,7 @@ def read_frame(p: Path, fmt: str, columns: list[str], *, encoding: str = "utf-8"
             df = pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False, na_values=[""],
                              encoding=encoding)
         else:
-            df = pd.read_json(p, lines=True, dtype=False, encoding=encoding)
+            df = pd.read_json(p, lines=True, dtype=False, encoding=_sig(encoding))
     except UnicodeDecodeError as exc:
         raise CurateValueError(
             f"{p.name} is not {encoding} text ({exc.reason} at byte {exc.start}); re-save it "
@@ -244,6 +244,16 @@ def read_frame(p: Path, fmt: str, columns: list[str], *, encoding: str = "utf-8"
     except (ValueError, pd.errors.ParserError) as exc:
         raise CurateValueError(f"{p.name} is not valid {fmt.upper()} ({exc})") from exc
     df.columns = [str(c) for c in df.columns]
+    if fmt == "csv" and len(df.columns) == 1:
+        header = df.columns[0]
+        other = {"\t": "tab", ";": "semicolon"}
+        found = [name for sep_, name in other.items() if sep_ in header and sep_ != sep]
+        if found:  # every row would become one class named "id<TAB>label"
+            raise CurateValueError(
+                f"{p.name} reads as one column named {header!r}: it looks {found[0]}-"
+                f"separated, and curate reads {'.tsv' if sep == chr(9) else '.csv'} files "
+                f"split on {'tabs' if sep == chr(9) else 'commas'}; save it comma-separated "
+                "as .csv (tab-separated as .tsv)")
     out = {}
     for name in df.columns:
         try:
@@ -254,6 +264,11 @@ def read_frame(p: Path, fmt: str, columns: list[str], *, encoding: str = "utf-8"
                     f"column {name!r} of {p.name} mixes lists, objects and scalars; use one "
                     "label or one list of labels per row") from exc
     return pa.table(out)
+
+
+def _sig(encoding: str) -> str:
+    """``utf-8-sig`` for UTF-8, so a leading BOM (Notepad, PowerShell) is not text."""
+    return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
 
 
 def _read_parquet(p: Path, columns: list[str]) -> Any:

@@ -35,9 +35,10 @@ def read_yolo(
     labels_dir : str or path-like
         Folder of ``*.txt`` files, searched recursively (``labels/train/...``), or an
         ultralytics dataset root (``data.yaml`` beside ``images/`` and ``labels/``), or
-        that ``data.yaml`` itself. A ``classes.txt`` in the folder is read as the class
-        names when neither ``names`` nor ``data_yaml`` is given, and is not a sample; a
-        ``data.yaml`` in the root (or beside ``labels/``) is used the same way.
+        that ``data.yaml`` itself. When neither ``names`` nor ``data_yaml`` is given, a
+        ``data.yaml`` in the root (or beside ``labels/``) names the classes, else a
+        ``classes.txt`` in the folder (never a sample); when both exist they must agree.
+        Files in hidden folders (``.ipynb_checkpoints``) are not samples.
     names : sequence of str or dict of {int: str}, default=None
         Class name of each id.
     data_yaml : str or path-like, default=None
@@ -71,11 +72,11 @@ def read_yolo(
         raise CurateValueError("pass either names or data_yaml, not both")
     if split is not None:
         root = _split_dir(root, split)
-    files = sorted(f for f in root.rglob("*.txt")
-                   if f.name != "classes.txt" and not f.name.startswith("."))
+    # hidden files and folders (.ipynb_checkpoints, ._name forks) hold no samples
+    files = sorted(f for f in root.rglob("*.txt") if f.name != "classes.txt"
+                   and not any(part.startswith(".") for part in f.relative_to(root).parts))
     if names is None and data_yaml is None and (root / "classes.txt").is_file():
-        text = (root / "classes.txt").read_text(encoding="utf-8-sig")  # Notepad writes a BOM
-        names = [ln.strip() for ln in text.split("\n") if ln.strip()]
+        names = _classes_txt(root / "classes.txt")
     if data_yaml is not None:
         names = read_yaml_names(existing_path(data_yaml, "data_yaml", kind="file"))
     if names is None:
@@ -118,12 +119,28 @@ def _layout(path: Path, names: Any, data_yaml: Any) -> tuple[Path, Any]:
         data_yaml = path if data_yaml is None and names is None else data_yaml
         path = path.parent
     root = path / "labels" if (path / "labels").is_dir() else path
-    if data_yaml is None and names is None and not (root / "classes.txt").is_file():
-        for cand in (path / "data.yaml", path / "data.yml", root.parent / "data.yaml"):
-            if cand.is_file():
-                data_yaml = cand
-                break
+    if data_yaml is None and names is None:
+        found = next((c for c in (path / "data.yaml", path / "data.yml",
+                                  root.parent / "data.yaml") if c.is_file()), None)
+        txt = root / "classes.txt"
+        if found is not None and txt.is_file():
+            # two sources of the class names: they must agree, or every id may be misnamed
+            in_txt = _classes_txt(txt)
+            in_yaml = [v for _, v in sorted(_id2name(read_yaml_names(found)).items())]
+            if in_txt != in_yaml:
+                raise CurateValueError(
+                    f"{txt} names the classes {in_txt[:10]} but {found} names them "
+                    f"{in_yaml[:10]}; pass the one the labels were written with "
+                    "(data_yaml= / --data-yaml, or names=[...] / --names)")
+        if found is not None:
+            data_yaml = found  # ultralytics reads data.yaml
     return root, data_yaml
+
+
+def _classes_txt(path: Path) -> list[str]:
+    """The names in a ``classes.txt``, one per line (a BOM from Notepad dropped)."""
+    text = path.read_text(encoding="utf-8-sig")
+    return [ln.strip() for ln in text.split("\n") if ln.strip()]
 
 
 def _split_dir(root: Path, split: str) -> Path:
