@@ -500,3 +500,21 @@ def test_sklearn_multilabel_unordered_labels():
     assert ev.per_class["support"].tolist() == [0, 1, 1, 0]
     for avg in ("micro", "macro", "weighted", "samples"):
         assert tuple(getattr(ev, avg)) == (0, 0, 0)
+
+
+def test_integer_tags_named_by_labels_are_scored_as_entities():
+    # Hugging Face ner_tags with their id2label: scored as multi-label sets before (micro-F1
+    # of label sets, a truncated prediction accepted); they are tags, scored as seqeval
+    from seqeval.metrics import f1_score
+
+    names = {0: "O", 1: "B-PER", 2: "I-PER", 3: "B-LOC", 4: "I-LOC"}
+    yt = [[1, 2, 0, 0, 3, 4], [0, 0, 1], [3, 0]]
+    yp = [[1, 0, 0, 0, 3, 4], [0, 0, 1], [0, 0]]
+    ev = evaluate(yt, yp, labels=names)
+    assert ev.task == "tags"
+    named = [[[names[i] for i in s] for s in y] for y in (yt, yp)]
+    assert _same(ev.micro.f1, f1_score(*named))
+    with pytest.raises(CurateValueError, match="has 4 tags but y_true"):
+        evaluate(yt, [yp[0][:4], *yp[1:]], labels=names)
+    assert evaluate([[0, 1], [1]], [[0, 1], [0]], labels={0: "cat", 1: "dog"}).task == \
+        "multilabel"

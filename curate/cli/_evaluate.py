@@ -331,7 +331,8 @@ def run(args: argparse.Namespace) -> int:
         y_true = _score_inputs(args, y_true, y_pred, kw)
     elif args.label_names is not None or args.target_names is not None:
         task = args.task if args.task != "auto" else detect_task(
-            y_true, y_pred, ignore_index=args.ignore_index)
+            y_true, y_pred, ignore_index=args.ignore_index,
+            labels=None if args.label_names is None else label_names(args.label_names))
         kw.update(_class_options(args, y_true, task))
     other = _load(args.vs, args, args.pred_column, "predictions", -1) if args.vs else None
     y_true, y_pred, other = _csv_text_if_mixed(args, (y_true, y_pred, other))

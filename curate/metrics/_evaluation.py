@@ -474,14 +474,16 @@ def _tag_share(values: set[Any]) -> float:
     return max(prefix, suffix) / len(strings)
 
 
-def detect_task(y_true: Any, y_pred: Any, *, ignore_index: int = -100) -> str:
+def detect_task(y_true: Any, y_pred: Any, *, ignore_index: int = -100,
+                labels: Any = None) -> str:
     """The task ``task="auto"`` picks.
 
     Sparse matrices and 2-d 0/1 arrays are multi-label, other 2-d integer arrays are
     padded tag ids, 1-d arrays are multi-class. Nested lists are tags when more than half
     of the distinct values in ``y_true`` (its first 5000 non-empty rows) are well-formed
     tags (``O``, ``B-PER``, ``PER-B``...; see :func:`curate._tags.parse_tag`) or when
-    integer rows hold ``ignore_index``; other nested lists are multi-label. Sequence
+    integer rows hold ``ignore_index`` or their ids are named as tags by ``labels`` (an
+    id2label dict or a list indexed by id); other nested lists are multi-label. Sequence
     lengths play no part, so ragged tag sequences are scored (and rejected) as tags, and
     one odd tag does not turn a tag corpus into a multi-label one.
 
@@ -495,6 +497,9 @@ def detect_task(y_true: Any, y_pred: Any, *, ignore_index: int = -100) -> str:
     ignore_index : int, default=-100
         Integer tag id marking positions to skip; nested integer lists holding it are
         taken as tags.
+    labels : dict or sequence, default=None
+        ``evaluate``'s ``labels=``: when it names the integer ids of nested lists with
+        tags (``{0: "O", 1: "B-PER"}``), they are tags.
 
     Returns
     -------
@@ -508,6 +513,8 @@ def detect_task(y_true: Any, y_pred: Any, *, ignore_index: int = -100) -> str:
     >>> detect_task([["B-PER", "O"]], [["O", "O"]])
     'tags'
     >>> detect_task([["B-PER", "O", "X-PER"], ["O"]], [["O", "O", "O"], ["O"]])
+    'tags'
+    >>> detect_task([[1, 0]], [[0, 0]], labels={0: "O", 1: "B-PER"})
     'tags'
     """
     y_true, y_pred = _as_input(y_true), _as_input(y_pred)
@@ -538,7 +545,27 @@ def detect_task(y_true: Any, y_pred: Any, *, ignore_index: int = -100) -> str:
         return "tags"
     if any(isinstance(x, int | np.integer) and x == ignore_index for x in values):
         return "tags"
+    if labels is not None and _ids_named_as_tags(values, labels):
+        return "tags"
     return "multilabel"
+
+
+def _ids_named_as_tags(values: set[Any], labels: Any) -> bool:
+    """Whether ``labels`` (id2label: a dict or a list indexed by id) names the integer
+    ``values`` mostly with tags: Hugging Face ``ner_tags`` with their names, which scored
+    as multi-label sets (no entities, ragged predictions accepted) before."""
+    ints = [int(x) for x in values if isinstance(x, int | np.integer) and not isinstance(x, bool)]
+    if not ints or len(ints) != len(values):
+        return False
+    if isinstance(labels, dict):
+        name_of = {int(k): v for k, v in labels.items()
+                   if isinstance(k, int | np.integer | str) and str(k).lstrip("-").isdigit()}
+    elif isinstance(labels, Sequence | np.ndarray) and not isinstance(labels, str):
+        name_of = dict(enumerate(labels))
+    else:
+        return False
+    names = {name_of[k] for k in ints if k in name_of}
+    return bool(names) and _tag_share(names) > 0.5
 
 
 def _as_input(y: Any) -> Any:
@@ -731,7 +758,7 @@ def evaluate(
     if task in ("auto", "multilabel"):
         y_true, y_pred = _indicator_rows(y_true, y_pred)
     if task == "auto":
-        task = detect_task(y_true, y_pred, ignore_index=ignore_index)
+        task = detect_task(y_true, y_pred, ignore_index=ignore_index, labels=labels)
     if background == "auto":
         background = "O" if task == "tags" else None
     bg = None if background is None else str(background)
