@@ -191,3 +191,15 @@ def test_integral_float_labels_named_as_integers(tmp_path, rng, as_list):
         with pytest.raises(ValueError, match=rf"l\.parquet\['y'\] row 2 holds {shown}; labels "
                                              "must be integers or strings, without NaN"):
             label_pass(path, column="y", engine="local")
+
+
+def test_label_pass_refuses_multi_hot_rows_as_count_labels_does(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "hot.parquet"
+    pq.write_table(pa.table({"labels": [[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]]}), path)
+    from curate.exceptions import CurateValueError
+
+    with pytest.raises(CurateValueError, match="label_pass counts label values"):
+        label_pass(path, column="labels", engine="local")

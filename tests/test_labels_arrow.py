@@ -230,3 +230,30 @@ def test_string_view_columns_read_as_strings():
     with pytest.raises(CurateValueError, match="convert it to a list of strings first"):
         LabelTable.from_frame(
             pa.table({"y": pa.array([["x"]], pa.list_view(pa.string_view()))}), "y")
+
+
+def test_multi_hot_rows_are_one_column_per_class(tmp_path):
+    # Hugging Face multi-label rows ([0., 1., 1.] per sample) were read as label ids and
+    # counted as classes "0" and "1"
+    from curate.io import count_labels, read_table
+
+    floats = pa.table({"labels": [[0.0, 1.0, 1.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]})
+    t = LabelTable.from_frame(floats, "labels")
+    assert (t.level, t.classes) == ("sample", ("0", "1", "2"))
+    assert t.matrix.toarray().tolist() == [[0, 1, 1], [1, 0, 0], [0, 0, 1]]
+    named = LabelTable.from_frame(floats, "labels", id2label={0: "joy", 1: "fear", 2: "awe"})
+    assert named.counts.to_dict() == {"joy": 1, "fear": 1, "awe": 2}
+    ints = pa.table({"labels": [[0, 1, 1], [1, 0, 0]]})
+    with pytest.raises(CurateValueError, match="multi-hot vectors over 3 classes, or lists"):
+        LabelTable.from_frame(ints, "labels")
+    assert LabelTable.from_frame(ints, "labels", classes=["a", "b", "c"]).counts.to_dict() \
+        == {"a": 1, "b": 1, "c": 1}
+    as_ids = LabelTable.from_frame(ints, "labels", level="instance")
+    assert as_ids.counts.to_dict() == {"0": 3, "1": 3}
+    pairs = LabelTable.from_frame(pa.table({"labels": [[0, 1], [1, 0]]}), "labels")
+    assert pairs.level == "instance"  # a pair of ids stays ids
+    path = tmp_path / "hot.parquet"
+    pq.write_table(floats, path)
+    assert read_table(path, column="labels").counts.to_dict() == {"0": 1, "1": 1, "2": 2}
+    with pytest.raises(CurateValueError, match="holds multi-hot rows"):
+        count_labels(path, column="labels", progress=False)

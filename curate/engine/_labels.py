@@ -26,6 +26,7 @@ from curate._validation import check_int
 from curate.exceptions import CurateValueError
 from curate.labels._arrow import integral_values
 from curate.labels._base import is_ignored
+from curate.labels._constructors import refuse_multi_hot
 
 __all__ = ["LabelPass", "Partition", "partitions", "reduce_partials", "update_partition"]
 
@@ -249,7 +250,9 @@ def _partition_labels(part: Partition, column: str, count: str = "instances",
     from curate.balance._formulation import signatures
 
     field = f"{Path(part.path).name}[{column!r}]"
-    m, names = _local_matrix(_read(part, column), part.n_rows, field, part.offset)
+    values = _read(part, column)
+    refuse_multi_hot(values, column, "label_pass")  # as count_labels: 0/1 rows are no ids
+    m, names = _local_matrix(values, part.n_rows, field, part.offset)
     raw = signatures(m)
     checksum = _checksum(raw, names)
     keep = [not is_ignored(v, ignore_index) for v in names]

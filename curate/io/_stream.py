@@ -11,6 +11,7 @@ import pandas as pd
 from curate._validation import InstanceOf, Interval, validate_params
 from curate.exceptions import CurateValueError
 from curate.io._common import check_label_column, existing_path, schema_hint
+from curate.labels._constructors import refuse_multi_hot
 from curate.stats import _compute_counts, _merge_counts, _update_values
 
 __all__ = ["count_labels"]
@@ -87,7 +88,9 @@ def count_labels(
     parts: list[pd.Series] = []
     pending = 0
     try:
-        for batch in scanner.to_batches():
+        for i, batch in enumerate(scanner.to_batches()):
+            if i == 0:
+                refuse_multi_hot(batch.column(0), column, "count_labels")
             part = _update_values(batch.column(0))
             parts.append(part)
             pending += len(part)

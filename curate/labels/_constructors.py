@@ -467,6 +467,12 @@ def from_frame(
     is_list = _arrow.is_list_type(chunks.type)
     lvl = None if level is None else Level.from_str(level, "level", owner)
     sample_ids = None if ids is None else ids.to_numpy(zero_copy_only=False)
+    if is_list and not _holds_strings(chunks) and lvl in (None, Level.SAMPLE):
+        hot = _multi_hot_rows(chunks, column, id2label=id2label, classes=classes)
+        if hot is not None:
+            matrix, names = hot
+            return cls(matrix, names, sample_ids=sample_ids, background=background,
+                       level="sample")
     if id2label is not None and _holds_strings(chunks):
         if classes is not None:
             raise CurateValueError("pass id2label or classes, not both; id2label fixes the "
@@ -505,6 +511,71 @@ def from_frame(
                                     sample_ids=sample_ids, background=background,
                                     level=lvl.value, ignore_index=ignore_index,
                                     presence=lvl is Level.SAMPLE and is_list)
+
+
+def _multi_hot_rows(chunks: Any, column: str, *, id2label: Any,
+                    classes: Any) -> tuple[Any, list[str]] | None:
+    """``(0/1 matrix, class names)`` when a list column holds multi-hot rows, else None.
+
+    Multi-hot: every row has the same length ``L >= 2`` and holds only 0 and 1 (bools, or
+    numbers: Hugging Face's multi-label ``labels`` are float vectors). Read as label ids
+    they became two classes named "0" and "1". Bool and float rows are multi-hot; integer
+    rows of ``L >= 3`` are when ``id2label`` or ``classes`` names exactly ``L`` classes,
+    and a clear error (not a guess) when nothing names them; ``L = 2`` integer rows stay
+    label ids.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = _arrow.decode(chunks)
+    inner = arr.type.value_type
+    if not (pa.types.is_boolean(inner) or pa.types.is_integer(inner)
+            or pa.types.is_floating(inner)) or arr.null_count or not len(arr):
+        return None
+    lengths = pc.list_value_length(arr).to_numpy(zero_copy_only=False)
+    width = int(lengths[0])
+    if width < 2 or (lengths != width).any():
+        return None
+    if pa.types.is_integer(inner) and width == 2:
+        return None  # [[0, 1], [1, 1]]: a pair of ids as likely as two-class multi-hot
+    values = pc.list_flatten(arr).to_numpy(zero_copy_only=False)
+    if values.dtype != bool and not np.isin(values, (0, 1)).all():
+        return None
+    names: list[str] | None = None
+    if id2label is not None:
+        ids, named = _parse.normalize_id2label(id2label)
+        if len(named) == width and sorted(int(i) for i in ids) == list(range(width)):
+            names = [named[k] for k in np.argsort(ids)]
+    elif classes is not None and len(classes) == width:
+        names = [str(c) for c in classes]
+    if names is None:
+        if pa.types.is_integer(inner) and (id2label is not None or classes is not None):
+            return None  # label ids: the names given do not fit L columns
+        if pa.types.is_integer(inner):
+            raise CurateValueError(
+                f"frame[{column!r}] holds 0/1 rows of length {width}: multi-hot vectors over "
+                f"{width} classes, or lists of the label ids 0 and 1? Pass id2label (e.g. the "
+                f"model's config.json, --label-names) or classes= with {width} names to read "
+                "them as multi-hot, or level='instance' to read label ids")
+        names = [str(j) for j in range(width)]
+    m = sp.csr_matrix(values.reshape(len(arr), width).astype(np.int64))
+    return m, names
+
+
+def refuse_multi_hot(values: Any, column: str, who: str) -> None:
+    """Raise when a label column of ``who`` (a counter of label values: ``count_labels``,
+    the engine's label pass) holds multi-hot rows, which it would count as classes "0" and
+    "1"; :func:`curate.io.read_table` reads them as one column per class."""
+    import pyarrow as pa
+
+    if not _arrow.is_list_type(values.type):
+        return
+    chunks = values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
+    if _multi_hot_rows(chunks, column, id2label=None, classes=None) is not None:
+        raise CurateValueError(
+            f"column {column!r} holds multi-hot rows (0/1 per class); {who} counts label "
+            "values, which would give classes '0' and '1': use "
+            "curate.io.read_table(path, column=..., id2label=...).counts")
 
 
 def _holds_strings(arr: Any) -> bool:
