@@ -37,7 +37,7 @@ from curate._validation import (
     user_stacklevel,
     validate_params,
 )
-from curate.exceptions import CurateTypeError, CurateValueError, ZeroCountWarning
+from curate.exceptions import CurateTypeError, CurateValueError, CurateWarning, ZeroCountWarning
 from curate.labels import LabelTable
 
 __all__ = ["ClassWeights", "class_weights", "counts_from_ids"]
@@ -243,8 +243,9 @@ class ClassWeights:
         lines.append("labels = [" + ", ".join(json.dumps(c) for c in self.classes) + "]")
         lines.append("weights = [" + ", ".join(num(v) for v in self.weights.tolist()) + "]")
         lines += ["", "[class_weights.by_id]"]
-        for i, (c, v, n) in enumerate(zip(self.classes, self.weights.tolist(),
-                                          self.counts.tolist(), strict=True)):
+        ids = _label_ids(self.classes) or range(len(self.classes))  # integer names are ids
+        for i, c, v, n in zip(ids, self.classes, self.weights.tolist(), self.counts.tolist(),
+                              strict=True):
             lines.append(f"{i} = {num(v)}  # {c} (count {n})")
         return "\n".join(lines)
 
@@ -253,8 +254,9 @@ class ClassWeights:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items() if v is not None)
         head = f"ClassWeights(scheme={self.scheme!r}, {shown})"
         rows = [f"{'id':>4}  {'class':<{width}}  {'count':>10}  {'weight':>9}"]
-        for i, (c, n, v) in enumerate(zip(self.classes, self.counts.tolist(),
-                                          self.weights.tolist(), strict=True)):
+        ids = _label_ids(self.classes) or range(len(self.classes))
+        for i, c, n, v in zip(ids, self.classes, self.counts.tolist(), self.weights.tolist(),
+                              strict=True):
             mark = "  (background)" if c == self.background else ""
             rows.append(f"{i:>4}  {c:<{width}}  {n:>10}  {v:>9.4f}{mark}")
         return "\n".join([head, *rows])
@@ -735,7 +737,29 @@ def class_weights(
               "beta": beta if scheme_ is Scheme.EFFECTIVE else None,
               "background": bg, "background_weight": bw, "normalize": norm.value,
               "clip": list(clip_) if clip_ is not None else None, "ignore_index": ignore_index}
+    _warn_if_ids_skip(names)
     return ClassWeights(tuple(names), weights, counts, scheme_.value, params, bg, level)
+
+
+def _label_ids(names: Sequence[str]) -> list[int] | None:
+    """The classes as integer label ids when every name is one (``"0"``, ``"7"``), else None."""
+    if not names or not all(c.isdigit() for c in names):
+        return None
+    return [int(c) for c in names]
+
+
+def _warn_if_ids_skip(names: Sequence[str]) -> None:
+    """Integer class names that are not ``0..K-1`` (an id absent from the data): weight
+    ``i`` of ``to_tensor()`` is then not label id ``i``, which a loss would read as such."""
+    ids = _label_ids(names)
+    if ids is not None and ids != list(range(len(ids))):
+        missing = sorted(set(range(max(ids) + 1)) - set(ids))[:10]
+        warnings.warn(
+            f"the classes are label ids {ids[:10]}{'...' if len(ids) > 10 else ''} without "
+            f"ids {missing}: weight i is class names[i], not label id i, so a loss indexing "
+            "the weights by label id would misweight every class after the gap; pass "
+            "classes=[str(i) for i in range(K)] (or id2label / --label-names) so every id "
+            "has its weight", CurateWarning, stacklevel=3)
 
 
 def _background_raw(

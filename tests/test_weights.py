@@ -31,7 +31,12 @@ def test_balanced_equals_sklearn(labels):
     classes = np.unique(y)
     expected = sklearn_cw.compute_class_weight("balanced", classes=classes, y=y)
     table = curate.LabelTable.from_array(y)
-    got = class_weights(table, scheme="balanced")
+    ids = [int(c) for c in table.classes] if all(c.isdigit() for c in table.classes) else None
+    if ids is not None and ids != list(range(len(ids))):  # 5 without 3 and 4: weight i != id i
+        with pytest.warns(curate.exceptions.CurateWarning, match="not label id i"):
+            got = class_weights(table, scheme="balanced")
+    else:
+        got = class_weights(table, scheme="balanced")
     order = [list(table.classes).index(str(c)) for c in classes]
     np.testing.assert_array_equal(got.weights[order], expected)
     # weight conservation, as sklearn's own test checks
@@ -390,3 +395,15 @@ def test_classes_reorders_a_table_to_the_model_ids():
     assert extra.counts.tolist() == [4, 1, 1, 2, 0]
     with pytest.raises(CurateValueError, match=r"classes lacks \['B-LOC', 'B-PER', 'I-LOC', 'O'\]"):
         class_weights(t, classes=["x", "y", "z", "w"])
+
+
+def test_integer_class_names_with_a_gap_warn_and_name_their_ids():
+    # ids 0, 2, 3: to_tensor()[1] is id 2's weight; by_id printed positions as ids
+    table = curate.LabelTable.from_labels([[0, 0, 2], [0, 3], [0, 0, 0, 2]])
+    with pytest.warns(curate.exceptions.CurateWarning, match=r"without ids \[1\]"):
+        w = class_weights(table)
+    rows = w.to_toml().split("[class_weights.by_id]")[1].strip().splitlines()
+    assert [r.split(" = ")[0] for r in rows] == ["0", "2", "3"]
+    with pytest.warns(curate.exceptions.ZeroCountWarning):  # id 1 gets the rarest weight
+        full = class_weights(table, classes=["0", "1", "2", "3"])  # every id has a weight
+    assert len(full.to_tensor()) == 4
