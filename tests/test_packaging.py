@@ -124,3 +124,12 @@ def test_installed_wheel_runs_stats_and_report(venv: Path, tmp_path: Path) -> No
     _ok(_run([curate_bin, "report", str(labels), "--out", str(data_path)], cwd=tmp_path))
     head = {h["key"]: h["value"] for h in json.loads(data_path.read_text())["headline"]}
     assert head["n_samples"] == len(frame)
+
+
+def test_python_dash_m_curate_runs_the_command_line():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "curate", "--version"], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.startswith("curate ")
