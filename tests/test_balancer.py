@@ -682,3 +682,15 @@ def test_infinite_costs_are_refused(name):
     t = curate.LabelTable.from_labels([["a"], ["b"], ["a"]])
     with pytest.raises(curate.exceptions.CurateValueError, match="must be a finite float"):
         InterClassBalancer(**{name: float("inf")}).fit(t)
+
+
+def test_background_only_samples_sit_out_first_when_others_must_too():
+    # target_size=120 needs 30 sit-outs; the 40 background-only samples give 20 at most
+    # (coverage window 2): the rule was dropped and they kept 0.75 copies while 50 copies
+    # of samples holding A or B sat out
+    t = curate.LabelTable.from_labels([["O"]] * 40 + [["O", "A"]] * 100 + [["O", "B"]] * 10,
+                                      background="O")
+    plan = InterClassBalancer(target_size=120, background_class="O").fit(t)
+    assert plan.epoch_size == 120
+    np.testing.assert_allclose(plan.expected[:40], 0.5)  # their floor
+    assert plan.expected[40:].sum() == pytest.approx(100.0)

@@ -489,7 +489,8 @@ class InterClassBalancer:
 
         Phase 1 forbids sit-outs of samples holding a balanced class. If it leaves every
         background-only sample at its least copies, phase 2 fixes them there and allows the
-        others to sit out too; the better plan is kept.
+        others to sit out too; the better plan is kept. If phase 1 is infeasible (the others
+        must sit out), phase 2 alone is solved.
         """
         bg_only = context["background_only"]
         r_entity = np.where(bg_only, problem.r_max, 0.0)
@@ -497,7 +498,14 @@ class InterClassBalancer:
         try:
             result = self._solve(first, context)
         except InfeasibleError:
-            return self._solve(problem, context), problem
+            # samples holding a class must sit out too (a target_size the background-only
+            # ones cannot reach alone): the background-only ones still sit out first, at
+            # their least copies; only if that cannot hold either is the rule dropped
+            second = _replace(problem, fixed_low=bg_only)
+            try:
+                return self._solve(second, context), second
+            except InfeasibleError:
+                return self._solve(problem, context), problem
         if not (problem.r_max[~bg_only] > 0).any():
             return result, first
         y_bg = result.y[bg_only]
