@@ -175,11 +175,11 @@ def test_tag_column_shows_scheme_background_and_entities(tmp_path, capsys):
     pq.write_table(pa.table({"tags": tags}), p)
     assert cli.main(["stats", str(p)]) == 0
     out = capsys.readouterr().out
-    assert "IOB2, background O" in out and "PER 1" in out and "LOC 1" in out
+    assert "IOB1 or IOB2, background O" in out and "PER 1" in out and "LOC 1" in out
     assert cli.main(["stats", str(p), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["level"] == "token" and out["background"] == "O"
-    assert out["tags"] == {"scheme": "IOB2", "suffix": False, "background": "O",
+    assert out["tags"] == {"scheme": "IOB1 or IOB2", "suffix": False, "background": "O",
                            "entity_counts": {"LOC": 1, "PER": 1}}
     assert cli.main(["stats", str(p), "--level", "instance", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -195,3 +195,17 @@ def test_class_names_are_not_read_as_markup(tmp_path, capsys):
             if line.startswith("│") and "%" in line and "majority" not in line]
     assert rows == ["[b]bold[/b]", "[/]", "x"], out
     assert "curate stats: [bold]odd.parquet" in out
+
+
+def test_stats_does_not_call_an_iob1_file_iob2(tmp_path, capsys):
+    # the scheme was judged from the sorted tag names as if they were a sentence: IOB2 for
+    # an IOB1 file; names alone cannot tell the two apart unless an I- type has no B-
+    p = tmp_path / "iob1.conll"
+    p.write_text("John I-PER\nlives O\nin O\nParis I-LOC\n\nAnn I-PER\nBob B-PER\n\n"
+                 "Rome I-LOC\nNice B-LOC\n")
+    assert cli.main(["stats", str(p), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["tags"]["scheme"] == "IOB1 or IOB2"
+    q = tmp_path / "iob1_no_b.conll"
+    q.write_text("John I-PER\nlives O\nin O\nParis I-LOC\n")
+    assert cli.main(["stats", str(q), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["tags"]["scheme"] == "IOB1"

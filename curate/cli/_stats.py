@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from curate._format import fmt_number
+from curate._tags import parse_tag
 from curate.cli._common import add_input_arguments, read_input
 from curate.labels import LabelTable
 from curate.labels._parse import detect_tags
@@ -75,7 +76,16 @@ def _tag_summary(table: LabelTable, args: argparse.Namespace) -> dict[str, Any] 
     entities = read_input(argparse.Namespace(**{**vars(args), "level": "entity",
                                                 "background": None}))
     counts = entities.counts.sort_values(ascending=False, kind="stable")
-    return {"scheme": found.scheme, "suffix": found.suffix, "background": table.background,
+    scheme = found.scheme
+    if scheme in ("IOB1", "IOB2"):
+        # tag names alone tell IOB1 only by an I- type without any B- (IOB2 opens every
+        # chunk with B-); else either fits (the entity counts above were read from the
+        # tags' positions): say so instead of guessing IOB2
+        parsed = [parse_tag(c, suffix=found.suffix) for c in table.classes]
+        begins = {p[1] for p in parsed if p is not None and p[0] == "B"}
+        insides = {p[1] for p in parsed if p is not None and p[0] == "I"}
+        scheme = "IOB1" if insides - begins else "IOB1 or IOB2"
+    return {"scheme": scheme, "suffix": found.suffix, "background": table.background,
             "entity_counts": {str(k): int(v) for k, v in counts.items()}}
 
 
