@@ -79,7 +79,7 @@ def test_cli_stats_reads_tag_columns_as_tokens_with_background_o(name, capsys):
     assert out["level"] == "token" and out["background"] == "O"
     assert out["n_labels"] == len(flat) and out["majority_class"] == "O"
     assert out["n_background_only"] == int(sum(set(seq) == {"O"} for seq in tags))
-    assert out["tags"]["scheme"] == "IOB2" and out["tags"]["background"] == "O"
+    assert out["tags"]["scheme"] == "IOB1 or IOB2" and out["tags"]["background"] == "O"
     assert out["tags"]["entity_counts"] == {k: int(v) for k, v in entities.items()}
     assert main(["stats", str(path), "--column", "tags"]) == 0
-    assert "IOB2, background O" in capsys.readouterr().out
+    assert "IOB1 or IOB2, background O" in capsys.readouterr().out

@@ -38,7 +38,9 @@ def read_yolo(
         that ``data.yaml`` itself. When neither ``names`` nor ``data_yaml`` is given, a
         ``data.yaml`` in the root (or beside ``labels/``) names the classes, else a
         ``classes.txt`` in the folder (never a sample); when both exist they must agree.
-        Files in hidden folders (``.ipynb_checkpoints``) are not samples.
+        Files in hidden folders (``.ipynb_checkpoints``) are not samples; an image of the
+        mirrored ``images/`` folder without a label file is an empty sample, as ultralytics
+        trains on it (a background image).
     names : sequence of str or dict of {int: str}, default=None
         Class name of each id.
     data_yaml : str or path-like, default=None
@@ -90,20 +92,29 @@ def read_yolo(
             "the class names are empty (names=[], an empty classes.txt or 'names:' entry); "
             "list one name per class id"
         )
-    if not files:
+    # every sample: its label file, or an image of the mirrored images/ folder without one
+    # (ultralytics trains on those as background images: no objects)
+    samples: dict[Path, Path | None] = {f.relative_to(root).with_suffix(""): f for f in files}
+    for image in _images_without_labels(root, samples):
+        samples[image] = None
+    if not samples:
         raise CurateValueError(
             f"labels_dir {str(root)!r} holds no .txt label files (0 samples)"
         )
     rows, cols = [], []
     ids = sorted(id2name)
     col_of = {k: j for j, k in enumerate(ids)}
-    for r, f in enumerate(files):
+    order = sorted(samples)
+    for r, key in enumerate(order):
+        f = samples[key]
+        if f is None:
+            continue
         found = _class_columns(f, root, col_of, str(f.relative_to(root)), "names")
         rows.extend([r] * len(found))
         cols.extend(found)
     m = sp.csr_matrix((np.ones(len(rows), dtype=np.int64), (rows, cols)),
-                      shape=(len(files), len(ids)))
-    sample_ids = [str(f.relative_to(root).with_suffix("")) for f in files]
+                      shape=(len(order), len(ids)))
+    sample_ids = [str(key) for key in order]
     table = LabelTable(m, [id2name[k] for k in ids], sample_ids=sample_ids,
                        background=background, level="instance")
     table._check_background_occurs()
@@ -135,6 +146,32 @@ def _layout(path: Path, names: Any, data_yaml: Any) -> tuple[Path, Any]:
         if found is not None:
             data_yaml = found  # ultralytics reads data.yaml
     return root, data_yaml
+
+
+#: image suffixes ultralytics trains on (its IMG_FORMATS)
+_IMAGE_SUFFIXES = {".bmp", ".dng", ".jpeg", ".jpg", ".mpo", ".png", ".tif", ".tiff", ".webp",
+                   ".pfm", ".heic"}
+
+
+def _images_without_labels(root: Path, labelled: dict[Path, Any]) -> list[Path]:
+    """Images (relative, without suffix) of the ``images/`` folder that mirrors ``root``
+    (ultralytics maps ``.../images/x.jpg`` to ``.../labels/x.txt``) that have no label file;
+    none when ``root`` is not under a ``labels`` folder or no such images folder exists."""
+    parts = root.parts
+    if "labels" not in parts:
+        return []
+    i = len(parts) - 1 - parts[::-1].index("labels")
+    images = Path(*parts[:i], "images", *parts[i + 1:])
+    if not images.is_dir():
+        return []
+    out = []
+    for f in images.rglob("*"):
+        rel = f.relative_to(images)
+        if (f.suffix.lower() in _IMAGE_SUFFIXES and f.is_file()
+                and not any(part.startswith(".") for part in rel.parts)
+                and rel.with_suffix("") not in labelled):
+            out.append(rel.with_suffix(""))
+    return out
 
 
 def _classes_txt(path: Path) -> list[str]:
