@@ -446,3 +446,21 @@ def test_class_names_are_not_markup_on_a_terminal(tmp_path, capsys, monkeypatch)
     reasons = [line for line in text.splitlines() if line.startswith("  •")]
     assert any("'[/]' 0.000" in line for line in reasons), text  # the rare class, escaped
     assert "predicting '[b]bold[/b]'" in text.splitlines()[0]  # the verdict line
+
+
+def test_rows_are_matched_by_sample_id_when_both_files_have_one(tmp_path, capsys):
+    # perfect predictions written in another row order scored accuracy 0.21: rows were
+    # paired by position only
+    true = pd.DataFrame({"sample_id": [f"s{i}" for i in range(30)],
+                         "label": [["a", "b", "c"][i % 3] for i in range(30)]})
+    pred = true.rename(columns={"label": "prediction"}).sample(frac=1, random_state=0)
+    true.to_parquet(tmp_path / "t.parquet")
+    pred.to_parquet(tmp_path / "p.parquet")
+    assert main(["evaluate", str(tmp_path / "t.parquet"), str(tmp_path / "p.parquet"),
+                 "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["accuracy"] == 1.0
+    assert "matched to TRUE by 'sample_id'" in captured.err
+    pred.iloc[:-1].to_parquet(tmp_path / "short.parquet")
+    assert main(["evaluate", str(tmp_path / "t.parquet"), str(tmp_path / "short.parquet")]) == 1
+    assert "hold different sample ids" in capsys.readouterr().err
