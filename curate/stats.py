@@ -480,7 +480,9 @@ def _advise(s: ImbalanceStats) -> list[Advice]:
             f"{100 * s.n_empty / s.n_samples:.1f} % of samples ({s.n_empty:,}) hold no labels: "
             "they dilute batches; drop them or treat them as background",
         ))
-    if not any(a.severity == "warning" for a in out):
+    # "moderate-imbalance" already says balancing is optional there; both read as a
+    # contradiction side by side
+    if not any(a.severity == "warning" or a.code == "moderate-imbalance" for a in out):
         out.append(Advice("no-strong-imbalance", "info",
                           "no strong imbalance found; balancing is optional"))
     return out

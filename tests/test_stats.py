@@ -125,3 +125,11 @@ def test_long_tailed_demo_data():
 def test_errors(arg, exc, match):
     with pytest.raises(exc, match=match):
         imbalance_stats(arg)
+
+
+def test_moderate_imbalance_is_not_also_called_no_strong_imbalance():
+    import curate
+
+    table = curate.LabelTable.from_labels([["a"]] * 300 + [["b"]] * 20 + [["c"]] * 20)
+    codes = [a.code for a in curate.imbalance_stats(table).advice]
+    assert "moderate-imbalance" in codes and "no-strong-imbalance" not in codes
