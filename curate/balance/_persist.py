@@ -67,8 +67,11 @@ def _metadata(plan: BalancePlan, ids: np.ndarray) -> dict[str, Any]:
         "count": plan.count, "seed": plan.seed, "method": plan.method,
         "rounding": plan.rounding, "window": plan.window,
         "status": plan.status.value, "message": plan.message, "objective": plan.objective,
-        "lower_bound": plan.lower_bound, "gap": plan.gap, "solve_seconds": plan.solve_seconds,
-        "options": plan.options, "details": plan.details,
+        # wall-clock timings describe the run, not the plan: left out, so the same inputs and
+        # seed write byte-identical files (DVC, caches, diffs)
+        "lower_bound": plan.lower_bound, "gap": plan.gap, "solve_seconds": None,
+        "options": plan.options,
+        "details": {k: v for k, v in plan.details.items() if k != "timings"},
         "counts_before": _by_class(plan.table.classes, plan.counts_before),
         "counts_after": _by_class(plan.table.classes, plan.counts_after),
         "epoch_size": plan.epoch_size, "n_duplicates": plan.n_duplicates,

@@ -235,8 +235,8 @@ def write_manifest(
             "balanced_classes": list(plan.balanced_classes), "status": plan.status.value,
             "message": plan.message, "objective": plan.objective,
             "lower_bound": plan.lower_bound, "gap": plan.gap,
-            "solve_seconds": plan.solve_seconds, "options": plan.options,
-        },
+            "solve_seconds": None, "options": plan.options,  # wall clock: not saved, so
+        },                                                   # equal inputs give equal files
         "groups": {"file": groups_name, "sha256": groups_sha},
         "counts": {"file": counts_name, "sha256": counts_sha},
         "partitions": [{"path": p.path, "row_group": p.row_group, "start": p.start,
