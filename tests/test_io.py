@@ -681,3 +681,22 @@ def test_yolo_images_without_a_label_file_are_empty_samples(tmp_path):
     assert t.matrix.toarray().tolist() == [[1], [0], [0]]
     alone = read_yolo(tmp_path / "labels", names=["cat"])  # the labels folder, same mirror
     assert alone.n_samples == 3
+
+
+@pytest.mark.parametrize(("text", "scheme", "suffix"), [
+    ("EU S-ORG\nrejects O\nGerman B-MISC\ncall E-MISC\n\nPeter S-PER\n", "IOBES", False),
+    ("EU ORG-B\nrejects O\n\nPeter PER-B\nPan PER-I\n", "IOB1 or IOB2", True),
+])
+def test_read_conll_detects_iobes_and_suffix_tags(tmp_path, capsys, text, scheme, suffix):
+    # an IOBES file needed scheme="IOBES", which `curate stats` cannot pass: it failed with
+    # "S-ORG is not a valid IOB2 tag"
+    import curate.cli
+
+    p = tmp_path / "t.conll"
+    p.write_text(text)
+    entities = read_conll(p, level="entity").counts.to_dict()
+    assert entities == ({"MISC": 1, "ORG": 1, "PER": 1} if scheme == "IOBES"
+                        else {"ORG": 1, "PER": 1})
+    assert curate.cli.main(["stats", str(p), "--json"]) == 0
+    tags = json.loads(capsys.readouterr().out)["tags"]
+    assert (tags["scheme"], tags["suffix"]) == (scheme, suffix)

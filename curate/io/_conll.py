@@ -9,7 +9,7 @@ from typing import Any
 
 from curate.exceptions import CurateValueError
 from curate.io._common import existing_path
-from curate.labels import LabelTable
+from curate.labels import LabelTable, _parse
 
 __all__ = ["read_conll", "read_conll_sentences"]
 
@@ -116,7 +116,7 @@ def read_conll(
     token_column: int = 0,
     tag_column: int = -1,
     level: str = "token",
-    scheme: str = "IOB2",
+    scheme: str = "auto",
     background: str | None = "auto",
     sep: str | None = None,
     classes: Sequence[str] | None = None,
@@ -133,8 +133,11 @@ def read_conll(
         Field positions of the token and the tag.
     level : {"token", "entity"}, default="token"
         Count tags per token, or entity spans per type (seqeval default mode).
-    scheme : {"IOB2", "BIO", "IOBES"}, default="IOB2"
-        Allowed tag prefixes (see :meth:`LabelTable.from_tags`).
+    scheme : {"auto", "IOB2", "BIO", "IOBES", ...}, default="auto"
+        Allowed tag prefixes (see :meth:`LabelTable.from_tags`). ``"auto"`` reads the tags
+        as IOB2 unless they are another scheme's (``E-``/``S-``: IOBES, ``L-``/``U-``:
+        BILOU, ...) or suffix style (``PER-B``); an IOBES file used to need ``scheme=``,
+        which ``curate stats`` cannot pass.
     background : str or None, default="auto"
         ``"auto"``: ``"O"`` at token level, ``None`` at entity level.
     sep : str, default=None
@@ -163,5 +166,11 @@ def read_conll(
         raise CurateValueError(f"{path} holds no sentences (0 samples); pass a non-empty file")
     tokens: list[Any] = [s[0] for s in sents]
     tags = [s[1] for s in sents]
+    suffix = False
+    if str(scheme).lower() == "auto":
+        found = _parse.detect_tags(tags)
+        # IOB1 and IOB2 share their prefixes, and IOB2 has always been the reading here
+        scheme = "IOB2" if found is None or found.scheme in ("IOB1", "IOB2") else found.scheme
+        suffix = bool(found is not None and found.suffix)
     return LabelTable.from_tags(tags, tokens=tokens, level=level, scheme=scheme,
-                                background=background, classes=classes)
+                                suffix=suffix, background=background, classes=classes)
