@@ -393,8 +393,8 @@ class BalancedIterable(IterableDataset):  # type: ignore[type-arg]
         last = self._last
         if self._resume or last is None or last.epoch != self.epoch:
             yielded, complete = self._resume, False
-        else:  # a restored iterator that has not replayed its skipped copies yet: the skip
-            yielded, complete = max(last.yielded, last._skip), last.done
+        else:
+            yielded, complete = last.position, last.done
         return {"version": _STATE_VERSION, "epoch": self.epoch, "yielded": yielded,
                 "complete": complete,
                 "seed": self.seed, "rank": self.rank, "num_replicas": self.num_replicas,
@@ -453,9 +453,15 @@ class _BalancedIterator(Iterator[Any]):
     def __next__(self) -> Any:
         return next(self._gen)
 
+    @property
+    def position(self) -> int:
+        """Copies of the epoch behind this iterator: a restored one that has not replayed
+        its skipped copies yet is already at the skip."""
+        return max(self.yielded, self._skip)
+
     def state_dict(self) -> dict[str, Any]:
         state = self.owner.state_dict()
-        state["yielded"] = max(self.yielded, self._skip)  # before the first next(): the skip
+        state["yielded"] = self.position
         state["epoch"] = self.epoch
         state["complete"] = self.done
         return state

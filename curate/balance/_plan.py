@@ -236,11 +236,10 @@ class BalancePlan:
 
     @cached_property
     def _systematic(self) -> _draw.Systematic:
-        rows = self.table.matrix[self._first_members()]  # one row per group, not a copy of all
-        presence = rows.copy()
-        presence.data[:] = 1
+        first = self.table.select(self._first_members())  # one row per group, not all rows
+        presence = first.presence()
         keys, score = _draw.group_layout(presence,
-                                         rows if self.count == "instances" else presence,
+                                         first.matrix if self.count == "instances" else presence,
                                          self._class_sizes(), self._balanced_columns)
         return _draw.Systematic(self.group, self.group_total, keys,
                                 None if self.window is None else int(self.window), self.seed,
