@@ -112,30 +112,32 @@ def _ids(path: str, args: argparse.Namespace) -> tuple[str, list[Any]] | None:
     return None
 
 
-def _align_by_id(args: argparse.Namespace, true_path: str, pred_path: str,
+def _align_by_id(args: argparse.Namespace, t: tuple[str, list[Any]] | None, pred_path: str,
                  y_pred: list[Any], role: str) -> list[Any]:
-    """``y_pred`` in TRUE's row order when both files carry sample ids.
+    """``y_pred`` in TRUE's row order when both files carry sample ids (``t``: TRUE's id
+    column and ids from :func:`_ids`, read once for PRED and ``--vs``).
 
     Rows were paired by position only, so predictions written in another order (a shuffled
     or sharded inference run) were scored against the wrong labels, silently. Equal ids in
     the same order change nothing; the same ids in another order are matched; different
     ids are an error naming one.
     """
-    t, p = _ids(true_path, args), _ids(pred_path, args)
+    p = None if t is None else _ids(pred_path, args)
     if t is None or p is None:
         return y_pred
     (t_col, t_ids), (p_col, p_ids) = t, p
     if t_ids == p_ids:
         return y_pred
     where = {k: i for i, k in enumerate(p_ids)}
-    if len(where) != len(p_ids) or len(set(t_ids)) != len(t_ids):
+    in_true = set(t_ids)
+    if len(where) != len(p_ids) or len(in_true) != len(t_ids):
         raise CurateValueError(
             f"TRUE and {role} list their rows in different orders, and a {t_col!r} / "
             f"{p_col!r} column repeats an id, so rows cannot be matched by id; write both "
             "files in one order")
     missing = [k for k in t_ids if k not in where]
     if missing or len(p_ids) != len(t_ids):
-        extra = [k for k in p_ids if k not in set(t_ids)]
+        extra = [k for k in p_ids if k not in in_true]
         shown = f"TRUE's {missing[0]!r} is not in {role}" if missing else \
             f"{role}'s {extra[0]!r} is not in TRUE"
         raise CurateValueError(
@@ -373,8 +375,9 @@ def run(args: argparse.Namespace) -> int:
     if same and pred_col is None and (args.format or infer_format(Path(args.pred))) != "conll":
         pred_col = _prediction_column(Path(args.pred))
     y_pred = _load(args.pred, args, pred_col, "predictions", -1)
+    true_ids = _ids(args.true, args) if not same or args.vs else None
     if not same:
-        y_pred = _align_by_id(args, args.true, args.pred, y_pred, "PRED")
+        y_pred = _align_by_id(args, true_ids, args.pred, y_pred, "PRED")
     zd: Any = args.zero_division if args.zero_division == "warn" else float(args.zero_division)
     suffix: Any = {"auto": "auto", "true": True, "false": False}[args.suffix]
     kw: dict[str, Any] = {"task": args.task, "mode": args.mode, "scheme": args.scheme,
@@ -391,7 +394,7 @@ def run(args: argparse.Namespace) -> int:
         kw.update(_class_options(args, y_true, task))
     other = _load(args.vs, args, args.pred_column, "predictions", -1) if args.vs else None
     if other is not None and Path(args.vs).resolve() != Path(args.true).resolve():
-        other = _align_by_id(args, args.true, args.vs, other, "--vs")
+        other = _align_by_id(args, true_ids, args.vs, other, "--vs")
     y_true, y_pred, other = _csv_text_if_mixed(args, (y_true, y_pred, other))
     ev = evaluate(y_true, y_pred, **kw)
     ev_vs = cmp = None

@@ -26,7 +26,8 @@ from curate._validation import (
     user_stacklevel,
     validate_params,
 )
-from curate.exceptions import CurateValueError, CurateWarning, UndefinedMetricWarning
+from curate.exceptions import CurateError, CurateValueError, CurateWarning, UndefinedMetricWarning
+from curate.labels._parse import normalize_id2label
 from curate.metrics._counts import Counts, count_multiclass, count_multilabel, restrict
 from curate.metrics._paradox import ParadoxVerdict, default_rare, judge
 from curate.metrics._ranking import (
@@ -555,15 +556,14 @@ def _ids_named_as_tags(values: set[Any], labels: Any) -> bool:
     ``values`` mostly with tags: Hugging Face ``ner_tags`` with their names, which scored
     as multi-label sets (no entities, ragged predictions accepted) before."""
     ints = [int(x) for x in values if isinstance(x, int | np.integer) and not isinstance(x, bool)]
-    if not ints or len(ints) != len(values):
+    if not ints or len(ints) != len(values) or isinstance(labels, str | os.PathLike):
         return False
-    if isinstance(labels, dict):
-        name_of = {int(k): v for k, v in labels.items()
-                   if isinstance(k, int | np.integer | str) and str(k).lstrip("-").isdigit()}
-    elif isinstance(labels, Sequence | np.ndarray) and not isinstance(labels, str):
-        name_of = dict(enumerate(labels))
-    else:
+    try:
+        ids, named = normalize_id2label(labels.tolist() if isinstance(labels, np.ndarray)
+                                        else labels)
+    except CurateError:  # not an id2label (a class list of another shape): not tags by name
         return False
+    name_of = dict(zip(ids.tolist(), named, strict=True))
     names = {name_of[k] for k in ints if k in name_of}
     return bool(names) and _tag_share(names) > 0.5
 
