@@ -249,11 +249,11 @@ def read_frame(p: Path, fmt: str, columns: list[str], *, encoding: str = "utf-8"
         other = {"\t": "tab", ";": "semicolon"}
         found = [name for sep_, name in other.items() if sep_ in header and sep_ != sep]
         if found:  # every row would become one class named "id<TAB>label"
+            suffix, split_on = (".tsv", "tabs") if sep == "\t" else (".csv", "commas")
             raise CurateValueError(
                 f"{p.name} reads as one column named {header!r}: it looks {found[0]}-"
-                f"separated, and curate reads {'.tsv' if sep == chr(9) else '.csv'} files "
-                f"split on {'tabs' if sep == chr(9) else 'commas'}; save it comma-separated "
-                "as .csv (tab-separated as .tsv)")
+                f"separated, and curate reads {suffix} files split on {split_on}; save it "
+                "comma-separated as .csv (tab-separated as .tsv)")
     out = {}
     for name in df.columns:
         try:

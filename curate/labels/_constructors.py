@@ -527,17 +527,18 @@ def _multi_hot_rows(chunks: Any, column: str, *, id2label: Any,
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = _arrow.decode(chunks)
-    inner = arr.type.value_type
+    inner = _arrow._decoded_type(chunks.type).value_type
     if not (pa.types.is_boolean(inner) or pa.types.is_integer(inner)
-            or pa.types.is_floating(inner)) or arr.null_count or not len(arr):
+            or pa.types.is_floating(inner)) or chunks.null_count or not len(chunks):
         return None
-    lengths = pc.list_value_length(arr).to_numpy(zero_copy_only=False)
+    # the row lengths first, on the chunks as stored: most id columns end here, uncopied
+    lengths = pc.list_value_length(chunks).to_numpy()
     width = int(lengths[0])
     if width < 2 or (lengths != width).any():
         return None
     if pa.types.is_integer(inner) and width == 2:
         return None  # [[0, 1], [1, 1]]: a pair of ids as likely as two-class multi-hot
+    arr = _arrow.decode(chunks)
     values = pc.list_flatten(arr).to_numpy(zero_copy_only=False)
     if values.dtype != bool and not np.isin(values, (0, 1)).all():
         return None
